@@ -1,0 +1,5 @@
+/** Every suite `npm run bench -- <name>` can run. A new suite is a file here plus one entry. */
+import type { Suite } from "../suite.js";
+import { engineSuite } from "./engine.js";
+
+export const SUITES: readonly Suite[] = [engineSuite];

@@ -1,0 +1,416 @@
+// N-API surface of the native core: one function per method of the `Kernels` interface
+// (src/backend/kernels.ts, same argument order) plus info / setGemm / setThreads / setIsa.
+//
+// Typed arrays are used in place (no copies). Shapes are not validated here: the TypeScript op
+// layer checks every call before it reaches a kernel. What is checked is cheap and protects memory
+// safety against a wrong binding: argument kinds, typed-array element types, and the structure of
+// packed layouts.
+#include <napi.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "kernels/kernels.h"
+#include "kernels/layout.h"
+#include "kernels/threadpool.h"
+
+namespace {
+
+using engram::Array;
+
+// Bumped whenever an export's signature or semantics changes; the loader compares it.
+constexpr int kAbiVersion = 1;
+
+struct Call {
+  const Napi::CallbackInfo& info;
+  const char* name;
+  bool failed = false;
+
+  Call(const Napi::CallbackInfo& i, const char* n, size_t argc) : info(i), name(n) {
+    if (info.Length() < argc) fail("expected " + std::to_string(argc) + " arguments");
+  }
+
+  void fail(const std::string& what) {
+    if (failed) return;
+    failed = true;
+    Napi::TypeError::New(info.Env(), std::string("engram native ") + name + ": " + what).ThrowAsJavaScriptException();
+  }
+
+  Array array(size_t i) {
+    Array a{nullptr, 0, engram::F32};
+    if (failed) return a;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    napi_value buffer;
+    size_t offset;
+    if (napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, &buffer, &offset) != napi_ok) {
+      fail("argument " + std::to_string(i) + " must be a typed array");
+      return a;
+    }
+    switch (type) {
+      case napi_float32_array: a.type = engram::F32; break;
+      case napi_float64_array: a.type = engram::F64; break;
+      case napi_int32_array: a.type = engram::I32; break;
+      case napi_uint8_array: a.type = engram::U8; break;
+      default: fail("argument " + std::to_string(i) + " has an unsupported element type"); return a;
+    }
+    a.data = data;
+    a.length = length;
+    return a;
+  }
+
+  // A typed array or null (absent optional operand).
+  bool optional(size_t i, Array* out) {
+    if (failed) return false;
+    if (info[i].IsNull() || info[i].IsUndefined()) return false;
+    *out = array(i);
+    return !failed;
+  }
+
+  const int32_t* int32s(size_t i, size_t* length) {
+    Array a = array(i);
+    if (failed) return nullptr;
+    if (a.type != engram::I32) {
+      fail("argument " + std::to_string(i) + " must be an Int32Array");
+      return nullptr;
+    }
+    *length = a.length;
+    return static_cast<const int32_t*>(a.data);
+  }
+
+  // A packed layout for `operands` operands: [ndim, shape..., strides of each operand...].
+  const int32_t* layout(size_t i, int operands) {
+    size_t length = 0;
+    const int32_t* l = int32s(i, &length);
+    if (failed) return nullptr;
+    if (length < 1 || l[0] < 1 || l[0] > engram::kMaxDims || length != size_t(1 + l[0] * (1 + operands))) {
+      fail("malformed layout");
+      return nullptr;
+    }
+    for (int d = 0; d < l[0]; ++d)
+      if (l[1 + d] < 0) {
+        fail("malformed layout");
+        return nullptr;
+      }
+    return l;
+  }
+
+  double number(size_t i) {
+    double v = 0;
+    if (!failed && napi_get_value_double(info.Env(), info[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+
+  int64_t integer(size_t i) {
+    int64_t v = 0;
+    if (!failed && napi_get_value_int64(info.Env(), info[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+
+  bool boolean(size_t i) {
+    bool v = false;
+    if (!failed && napi_get_value_bool(info.Env(), info[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a boolean");
+    return v;
+  }
+
+  void done(bool ok) {
+    if (!failed && !ok) fail("unsupported combination of element types");
+  }
+};
+
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Call c(info, "unary", 5);
+  int op = int(c.integer(0));
+  Array x = c.array(1), out = c.array(2);
+  double p0 = c.number(3), p1 = c.number(4);
+  if (!c.failed) c.done(engram::unary(op, x, out, p0, p1));
+  return info.Env().Undefined();
+}
+
+Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "unaryGrad", 7);
+  int op = int(c.integer(0));
+  Array x = c.array(1), y = c.array(2), dy = c.array(3), dx = c.array(4);
+  double p0 = c.number(5), p1 = c.number(6);
+  if (!c.failed) c.done(engram::unary_grad(op, x, y, dy, dx, p0, p1));
+  return info.Env().Undefined();
+}
+
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Call c(info, "binary", 5);
+  int op = int(c.integer(0));
+  Array a = c.array(1), b = c.array(2), out = c.array(3);
+  const int32_t* layout = c.layout(4, 2);
+  if (!c.failed) c.done(engram::binary(op, a, b, out, layout));
+  return info.Env().Undefined();
+}
+
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  Call c(info, "where", 5);
+  Array cond = c.array(0), a = c.array(1), b = c.array(2), out = c.array(3);
+  const int32_t* layout = c.layout(4, 3);
+  if (!c.failed) c.done(engram::where(cond, a, b, out, layout));
+  return info.Env().Undefined();
+}
+
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Call c(info, "reduce", 6);
+  int op = int(c.integer(0));
+  Array x = c.array(1), out = c.array(2);
+  int64_t outer = c.integer(3), n = c.integer(4), inner = c.integer(5);
+  if (!c.failed) c.done(engram::reduce(op, x, out, outer, n, inner));
+  return info.Env().Undefined();
+}
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Call c(info, "matmul", 11);
+  Array a = c.array(0), b = c.array(1), out = c.array(2);
+  engram::GemmArgs g;
+  g.batch = c.integer(3);
+  g.m = c.integer(4);
+  g.n = c.integer(5);
+  g.k = c.integer(6);
+  g.ta = c.boolean(7);
+  g.tb = c.boolean(8);
+  g.sa = c.integer(9);
+  g.sb = c.integer(10);
+  if (c.failed) return info.Env().Undefined();
+  if (a.type != engram::F32 || b.type != engram::F32 || out.type != engram::F32) {
+    c.done(false);
+    return info.Env().Undefined();
+  }
+  g.a = static_cast<const float*>(a.data);
+  g.b = static_cast<const float*>(b.data);
+  g.c = static_cast<float*>(out.data);
+  engram::matmul_f32(g);
+  return info.Env().Undefined();
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Call c(info, "softmax", 5);
+  Array x = c.array(0), out = c.array(1);
+  int64_t outer = c.integer(2), n = c.integer(3);
+  bool log = c.boolean(4);
+  if (!c.failed) c.done(engram::softmax(x, out, outer, n, log));
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "softmaxGrad", 6);
+  Array y = c.array(0), dy = c.array(1), dx = c.array(2);
+  int64_t outer = c.integer(3), n = c.integer(4);
+  bool log = c.boolean(5);
+  if (!c.failed) c.done(engram::softmax_grad(y, dy, dx, outer, n, log));
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Call c(info, "layerNorm", 9);
+  Array x = c.array(0), gamma, beta;
+  bool hasGamma = c.optional(1, &gamma), hasBeta = c.optional(2, &beta);
+  Array out = c.array(3), mean = c.array(4), rstd = c.array(5);
+  int64_t outer = c.integer(6), n = c.integer(7);
+  double eps = c.number(8);
+  if (!c.failed)
+    c.done(engram::layer_norm(x, hasGamma ? &gamma : nullptr, hasBeta ? &beta : nullptr, out, mean, rstd, outer, n, eps));
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "layerNormGrad", 10);
+  Array x = c.array(0), gamma, dgamma, dbeta;
+  bool hasGamma = c.optional(1, &gamma);
+  Array mean = c.array(2), rstd = c.array(3), dy = c.array(4), dx = c.array(5);
+  bool hasDGamma = c.optional(6, &dgamma), hasDBeta = c.optional(7, &dbeta);
+  int64_t outer = c.integer(8), n = c.integer(9);
+  if (!c.failed)
+    c.done(engram::layer_norm_grad(x, hasGamma ? &gamma : nullptr, mean, rstd, dy, dx, hasDGamma ? &dgamma : nullptr,
+                                   hasDBeta ? &dbeta : nullptr, outer, n));
+  return info.Env().Undefined();
+}
+
+Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
+  Call c(info, "stridedCopy", 4);
+  Array x = c.array(0), out = c.array(1);
+  int64_t offset = c.integer(2);
+  const int32_t* layout = c.layout(3, 1);
+  if (!c.failed) c.done(engram::strided_copy(x, out, offset, layout));
+  return info.Env().Undefined();
+}
+
+Napi::Value StridedScatter(const Napi::CallbackInfo& info) {
+  Call c(info, "stridedScatter", 5);
+  Array src = c.array(0), out = c.array(1);
+  int64_t offset = c.integer(2);
+  const int32_t* layout = c.layout(3, 1);
+  bool accumulate = c.boolean(4);
+  if (!c.failed) c.done(engram::strided_scatter(src, out, offset, layout, accumulate));
+  return info.Env().Undefined();
+}
+
+using IndexFn = bool (*)(const Array&, const int32_t*, const Array&, int64_t, int64_t, int64_t, int64_t);
+
+Napi::Value IndexOp(const Napi::CallbackInfo& info, const char* name, IndexFn fn) {
+  Call c(info, name, 7);
+  Array x = c.array(0);
+  size_t nidx = 0;
+  const int32_t* index = c.int32s(1, &nidx);
+  Array out = c.array(2);
+  int64_t outer = c.integer(3), n = c.integer(4), inner = c.integer(5), k = c.integer(6);
+  if (!c.failed) c.done(fn(x, index, out, outer, n, inner, k));
+  return info.Env().Undefined();
+}
+
+Napi::Value Gather(const Napi::CallbackInfo& info) { return IndexOp(info, "gather", engram::gather); }
+Napi::Value ScatterAdd(const Napi::CallbackInfo& info) { return IndexOp(info, "scatterAdd", engram::scatter_add); }
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) { return IndexOp(info, "indexSelect", engram::index_select); }
+Napi::Value IndexAdd(const Napi::CallbackInfo& info) { return IndexOp(info, "indexAdd", engram::index_add); }
+
+Napi::Value Cast(const Napi::CallbackInfo& info) {
+  Call c(info, "cast", 2);
+  Array x = c.array(0), out = c.array(1);
+  if (!c.failed) c.done(engram::cast(x, out));
+  return info.Env().Undefined();
+}
+
+Napi::Value Tri(const Napi::CallbackInfo& info) {
+  Call c(info, "tri", 7);
+  Array x = c.array(0), out = c.array(1);
+  int64_t batch = c.integer(2), rows = c.integer(3), cols = c.integer(4), diag = c.integer(5);
+  bool upper = c.boolean(6);
+  if (!c.failed) c.done(engram::tri(x, out, batch, rows, cols, diag, upper));
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------- configuration
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("blas", engram::gemm_use_blas() ? "openblas" : "builtin");
+  o.Set("openblas", engram::blas_available());
+  if (engram::blas_available() && engram::blas_version()[0]) o.Set("openblasVersion", engram::blas_version());
+  o.Set("gemmKernel", engram::isa_name(engram::current_isa()));
+  o.Set("threads", engram::pool_size());
+  const engram::CpuFeatures f = engram::cpu_features();
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("avx2", f.avx2);
+  cpu.Set("fma", f.fma);
+  cpu.Set("avx512f", f.avx512f);
+  o.Set("cpu", cpu);
+  return o;
+}
+
+bool parse_gemm(const std::string& name, bool* use_blas) {
+  if (name == "openblas") *use_blas = true;
+  else if (name == "builtin") *use_blas = false;
+  else return false;
+  return true;
+}
+
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool use_blas = false;
+  if (info.Length() < 1 || !info[0].IsString() || !parse_gemm(info[0].As<Napi::String>().Utf8Value(), &use_blas)) {
+    Napi::TypeError::New(env, "engram native setGemm: expected \"openblas\" or \"builtin\"").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (use_blas && !engram::blas_available()) {
+    Napi::Error::New(env, "engram native setGemm: this build has no OpenBLAS (the built-in GEMM is in use)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  engram::set_gemm_use_blas(use_blas);
+  return env.Undefined();
+}
+
+void apply_threads(int n) {
+  engram::pool_set_size(n);
+  engram::blas_set_threads(engram::pool_size());
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "engram native setThreads: expected a number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  apply_threads(info[0].As<Napi::Number>().Int32Value());
+  return Napi::Number::New(env, engram::pool_size());
+}
+
+bool parse_isa(const std::string& name, engram::Isa* isa) {
+  if (name == "avx512") *isa = engram::ISA_AVX512;
+  else if (name == "avx2") *isa = engram::ISA_AVX2;
+  else if (name == "scalar") *isa = engram::ISA_SCALAR;
+  else return false;
+  return true;
+}
+
+// Selects the instruction set of the float32 kernels and built-in GEMM (clamped to what the CPU
+// supports); returns the one in use. For tests and benchmarks.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  engram::Isa isa;
+  if (info.Length() < 1 || !info[0].IsString() || !parse_isa(info[0].As<Napi::String>().Utf8Value(), &isa)) {
+    Napi::TypeError::New(env, "engram native setIsa: expected \"avx512\", \"avx2\" or \"scalar\"").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::String::New(env, engram::isa_name(engram::set_isa(isa)));
+}
+
+// Environment overrides, applied once per process (worker threads share the native state).
+void configure_from_env() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* threads = std::getenv("ENGRAM_NUM_THREADS");
+    int n = threads ? std::atoi(threads) : 0;
+    if (n > 0)
+      apply_threads(n);
+    else
+      engram::blas_set_threads(engram::pool_size());
+    bool use_blas = engram::blas_available();
+    const char* gemm = std::getenv("ENGRAM_GEMM");
+    if (gemm) parse_gemm(gemm, &use_blas);
+    engram::set_gemm_use_blas(use_blas);
+    engram::Isa isa = engram::best_isa();
+    const char* isa_env = std::getenv("ENGRAM_ISA");
+    if (isa_env) parse_isa(isa_env, &isa);
+    engram::set_isa(isa);
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  configure_from_env();
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad, "unaryGrad"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("where", Napi::Function::New(env, Where, "where"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad, "softmaxGrad"));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm, "layerNorm"));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad, "layerNormGrad"));
+  exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy, "stridedCopy"));
+  exports.Set("stridedScatter", Napi::Function::New(env, StridedScatter, "stridedScatter"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
+  exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
+  exports.Set("indexAdd", Napi::Function::New(env, IndexAdd, "indexAdd"));
+  exports.Set("cast", Napi::Function::New(env, Cast, "cast"));
+  exports.Set("tri", Napi::Function::New(env, Tri, "tri"));
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setGemm", Napi::Function::New(env, SetGemm, "setGemm"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(engram_native, Init)

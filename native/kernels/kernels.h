@@ -1,0 +1,93 @@
+// The C++ kernel API called by addon.cc. No N-API in here: kernels see raw pointers, element types
+// and sizes, and trust their caller (the TypeScript op layer validates every call).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace engram {
+
+// Element type of a JS typed array.
+enum DType : int { F32, F64, I32, U8, DTYPE_COUNT };
+
+struct Array {
+  void* data;
+  size_t length;
+  DType type;
+};
+
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t batch, m, n, k;
+  bool ta, tb;
+  int64_t sa, sb;
+};
+
+// Float32 kernels compiled once per instruction set (isa_*.cc); threaded internally.
+struct FloatKernels {
+  const char* name;
+  void (*unary)(int op, const float* x, float* out, int64_t n, double p0, double p1);
+  void (*unary_grad)(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, double p0, double p1);
+  // out is float for arithmetic ops, uint8 for comparisons and logical ops.
+  void (*binary)(int op, const float* a, const float* b, void* out, const int32_t* layout);
+  // out is int32 for argmax/argmin, float otherwise.
+  void (*reduce)(int op, const float* x, void* out, int64_t outer, int64_t n, int64_t inner);
+  void (*softmax)(const float* x, float* out, int64_t outer, int64_t n, bool log);
+  void (*softmax_grad)(const float* y, const float* dy, float* dx, int64_t outer, int64_t n, bool log);
+  void (*layer_norm)(const float* x, const float* gamma, const float* beta, float* out, float* mean, float* rstd,
+                     int64_t outer, int64_t n, double eps);
+  void (*layer_norm_grad)(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                          float* dx, float* dgamma, float* dbeta, int64_t outer, int64_t n);
+  // The built-in GEMM (blocked, packed, register-tiled), batch and threads included.
+  void (*gemm)(const GemmArgs& g);
+};
+
+// ---- instruction-set selection (cpu.cc)
+enum Isa : int { ISA_SCALAR, ISA_AVX2, ISA_AVX512 };
+struct CpuFeatures {
+  bool avx2, fma, avx512f;
+};
+CpuFeatures cpu_features();
+Isa best_isa();
+// Selects the kernel table (clamped to what the CPU supports); returns the one in use.
+Isa set_isa(Isa isa);
+Isa current_isa();
+const char* isa_name(Isa isa);
+const FloatKernels& fk();
+
+// ---- GEMM selection (gemm.cc, blas.cc)
+bool blas_available();
+const char* blas_version();  // "" when unknown
+void blas_set_threads(int n);
+void blas_sgemm(const GemmArgs& g);
+bool gemm_use_blas();
+void set_gemm_use_blas(bool on);
+void matmul_f32(const GemmArgs& g);
+
+// ---- dtype-dispatching entry points; false means the dtype combination is not implemented.
+bool unary(int op, const Array& x, const Array& out, double p0, double p1);
+bool unary_grad(int op, const Array& x, const Array& y, const Array& dy, const Array& dx, double p0, double p1);
+bool binary(int op, const Array& a, const Array& b, const Array& out, const int32_t* layout);
+bool where(const Array& cond, const Array& a, const Array& b, const Array& out, const int32_t* layout);
+bool cast(const Array& x, const Array& out);
+bool reduce(int op, const Array& x, const Array& out, int64_t outer, int64_t n, int64_t inner);
+bool softmax(const Array& x, const Array& out, int64_t outer, int64_t n, bool log);
+bool softmax_grad(const Array& y, const Array& dy, const Array& dx, int64_t outer, int64_t n, bool log);
+bool layer_norm(const Array& x, const Array* gamma, const Array* beta, const Array& out, const Array& mean,
+                const Array& rstd, int64_t outer, int64_t n, double eps);
+bool layer_norm_grad(const Array& x, const Array* gamma, const Array& mean, const Array& rstd, const Array& dy,
+                     const Array& dx, const Array* dgamma, const Array* dbeta, int64_t outer, int64_t n);
+bool strided_copy(const Array& x, const Array& out, int64_t offset, const int32_t* layout);
+bool strided_scatter(const Array& src, const Array& out, int64_t offset, const int32_t* layout, bool accumulate);
+bool gather(const Array& x, const int32_t* index, const Array& out, int64_t outer, int64_t n, int64_t inner, int64_t k);
+bool scatter_add(const Array& src, const int32_t* index, const Array& out, int64_t outer, int64_t n, int64_t inner,
+                 int64_t k);
+bool index_select(const Array& x, const int32_t* index, const Array& out, int64_t outer, int64_t n, int64_t inner,
+                  int64_t k);
+bool index_add(const Array& src, const int32_t* index, const Array& out, int64_t outer, int64_t n, int64_t inner,
+               int64_t k);
+bool tri(const Array& x, const Array& out, int64_t batch, int64_t rows, int64_t cols, int64_t diag, bool upper);
+
+}  // namespace engram

@@ -1,0 +1,162 @@
+/**
+ * The kernel contract every backend implements. Kernels work on flat, contiguous typed arrays plus
+ * small integer shape descriptions; they never allocate their outputs and never validate: the op
+ * layer (src/ops) checks every argument before a kernel runs, so the native addon only ever sees
+ * well-formed calls.
+ *
+ * Op codes are the indices into the `*_OPS` tables below; native code switches on the same numbers
+ * (native/kernels/ops.h mirrors these tables, keep them in the same order).
+ */
+
+export type FloatArray = Float32Array | Float64Array;
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** Elementwise unary ops. `p0`/`p1` are op parameters (alpha, slope, clamp bounds, exponent, scale/shift). */
+export const UNARY_OPS = [
+  "neg", // -x
+  "abs",
+  "sign",
+  "exp",
+  "log",
+  "log1p",
+  "sqrt",
+  "rsqrt",
+  "square",
+  "reciprocal",
+  "sin",
+  "cos",
+  "floor",
+  "ceil",
+  "round", // half to even, like PyTorch
+  "relu",
+  "sigmoid",
+  "tanh",
+  "softplus", // log(1 + exp(x)), stable for large |x|
+  "silu", // x * sigmoid(x)
+  "gelu", // x * Phi(x), erf form
+  "geluTanh", // tanh approximation
+  "elu", // p0 = alpha
+  "leakyRelu", // p0 = negative slope
+  "erf",
+  "clamp", // p0 = min, p1 = max (either may be +-Infinity)
+  "powScalar", // x ** p0
+  "affine", // x * p0 + p1
+  "logicalNot", // bool -> bool
+  "isFinite", // any -> bool
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** Elementwise binary ops with broadcasting. Comparisons and logical ops write bool (Uint8Array) outputs. */
+export const BINARY_OPS = [
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "minimum",
+  "maximum",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "logicalAnd",
+  "logicalOr",
+  "logicalXor",
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** Reductions over the middle axis of an (outer, n, inner) view. arg* write Int32Array. */
+export const REDUCE_OPS = ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "logSumExp"] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+export function opCode<T extends string>(table: readonly T[], name: T): number {
+  return table.indexOf(name);
+}
+
+/**
+ * Broadcast layout for elementwise kernels, packed in one Int32Array so a native call marshals a
+ * single object: [ndim, shape[0..ndim), stridesOfOperand0[0..ndim), stridesOfOperand1..., ...].
+ * A stride of 0 broadcasts that operand along the axis. Callers collapse adjacent dimensions first,
+ * so ndim is usually 1 or 2. The output is always contiguous in `shape`.
+ */
+export type Layout = Int32Array;
+
+export interface Kernels {
+  /** out[i] = f(x[i]); x and out have the same length. int32 supports neg/abs/sign/square/relu/clamp/affine. */
+  unary(op: number, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
+  /** dx[i] = dy[i] * f'(x[i]) for float ops; `y` is the forward output (some derivatives use it). */
+  unaryGrad(op: number, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, p0: number, p1: number): void;
+  /** out = a (op) b with broadcasting described by `layout` (operands a, b). a and b share a dtype. */
+  binary(op: number, a: TypedArray, b: TypedArray, out: TypedArray, layout: Layout): void;
+  /** out = cond ? a : b, layout operands (cond, a, b). */
+  where(cond: Uint8Array, a: TypedArray, b: TypedArray, out: TypedArray, layout: Layout): void;
+  /** Reduce the middle axis of x viewed as (outer, n, inner); out has outer*inner entries. */
+  reduce(op: number, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void;
+  /**
+   * out[b] = opA(a[b]) @ opB(b[b]) for b < batch, with opA(a) of shape (m, k) and opB(b) of (k, n).
+   * a[b] starts at b*strideA (0 broadcasts one matrix), likewise b; out[b] at b*m*n.
+   * transA: a[b] is stored (k, m); transB: b[b] is stored (n, k).
+   */
+  matmul(
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+  ): void;
+  /** Softmax (or log-softmax) over the last axis of (outer, n). A row of only -Infinity gives zeros (log: -Infinity). */
+  softmax(x: FloatArray, out: FloatArray, outer: number, n: number, log: boolean): void;
+  /** Backward of softmax given its output y: dx = y*(dy - sum(dy*y)); log form: dx = dy - exp(y)*sum(dy). */
+  softmaxGrad(y: FloatArray, dy: FloatArray, dx: FloatArray, outer: number, n: number, log: boolean): void;
+  /** Layer norm over the last axis of (outer, n); writes per-row mean and rstd for the backward. */
+  layerNorm(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    out: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    outer: number,
+    n: number,
+    eps: number,
+  ): void;
+  /** dx, and (when given) dgamma/dbeta, which are overwritten (not accumulated). */
+  layerNormGrad(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    mean: FloatArray,
+    rstd: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray,
+    dgamma: FloatArray | null,
+    dbeta: FloatArray | null,
+    outer: number,
+    n: number,
+  ): void;
+  /** out[i] = x[offset + sum_d idx_d(i) * strides_d]; layout = [ndim, shape..., strides...]; strides may be 0 or negative. */
+  stridedCopy(x: TypedArray, out: TypedArray, offset: number, layout: Layout): void;
+  /** out[offset + sum_d idx_d(i) * strides_d] (+)= src[i]; with accumulate, repeated targets add up. */
+  stridedScatter(src: TypedArray, out: TypedArray, offset: number, layout: Layout, accumulate: boolean): void;
+  /** x (outer, n, inner), index (outer, k, inner) int32 in [0, n): out[o,j,i] = x[o, index[o,j,i], i]. */
+  gather(x: TypedArray, index: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
+  /** out (outer, n, inner) += src (outer, k, inner) at index (outer, k, inner). */
+  scatterAdd(src: TypedArray, index: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
+  /** x (outer, n, inner), index (k) in [0, n): out[o,j,i] = x[o, index[j], i]. */
+  indexSelect(x: TypedArray, index: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
+  /** out (outer, n, inner) += src (outer, k, inner) at rows index (k). */
+  indexAdd(src: TypedArray, index: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
+  /** Element-wise conversion between dtypes (float -> int truncates toward zero; bool is x != 0). */
+  cast(x: TypedArray, out: TypedArray): void;
+  /** Keep the lower (upper=false: j <= i + diag) or upper (j >= i + diag) triangle of each (rows, cols) matrix, zero elsewhere. */
+  tri(x: TypedArray, out: TypedArray, batch: number, rows: number, cols: number, diag: number, upper: boolean): void;
+}
+
+export type KernelName = keyof Kernels;

@@ -1,0 +1,172 @@
+/**
+ * The native kernel table: every method calls the addon for the element types it implements
+ * (float32 everywhere; int32 and bool for the integer-closed unary ops, binary ops, reductions,
+ * casts and all data movement) and the ts reference kernels for the rest. float64 always goes to
+ * the fallback. Routing is a few instanceof checks, cheap enough for the per-op hot path, and it
+ * mirrors exactly what native/kernels/*.cc accept (the addon throws on anything else).
+ */
+import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type Kernels, type TypedArray, type UnaryOp } from "../kernels.js";
+import type { NativeAddon } from "./binding.js";
+
+const U_LOGICAL_NOT = opCode(UNARY_OPS, "logicalNot");
+const U_IS_FINITE = opCode(UNARY_OPS, "isFinite");
+const B_FIRST_BOOL_RESULT = opCode(BINARY_OPS, "eq"); // comparisons and logical ops write bool
+const R_ARGMAX = opCode(REDUCE_OPS, "argmax");
+const R_ARGMIN = opCode(REDUCE_OPS, "argmin");
+
+const INT_UNARY = new Set<UnaryOp>(["neg", "abs", "sign", "square", "relu", "clamp", "affine"]);
+/** By op code: the op has an int32 -> int32 native kernel. */
+const intUnary: readonly boolean[] = UNARY_OPS.map((name) => INT_UNARY.has(name));
+
+const isBoolUnary = (op: number): boolean => op === U_LOGICAL_NOT || op === U_IS_FINITE;
+
+/** Data-movement kernels: any element type but float64, input and output of the same type. */
+const sameNonF64 = (x: TypedArray, out: TypedArray): boolean => !(x instanceof Float64Array) && x.constructor === out.constructor;
+
+const isIntOrBool = (a: TypedArray): a is Int32Array | Uint8Array => a instanceof Int32Array || a instanceof Uint8Array;
+
+export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kernels {
+  return {
+    unary(op, x, out, p0, p1) {
+      if (x instanceof Float32Array) {
+        if (out instanceof Float32Array || (out instanceof Uint8Array && isBoolUnary(op))) return addon.unary(op, x, out, p0, p1);
+      } else if (x instanceof Int32Array) {
+        if ((out instanceof Int32Array && intUnary[op]) || (out instanceof Uint8Array && isBoolUnary(op))) {
+          return addon.unary(op, x, out, p0, p1);
+        }
+      } else if (x instanceof Uint8Array && out instanceof Uint8Array && isBoolUnary(op)) {
+        return addon.unary(op, x, out, p0, p1);
+      }
+      fallback.unary(op, x, out, p0, p1);
+    },
+
+    unaryGrad(op, x, y, dy, dx, p0, p1) {
+      if (
+        x instanceof Float32Array &&
+        y instanceof Float32Array &&
+        dy instanceof Float32Array &&
+        dx instanceof Float32Array &&
+        !isBoolUnary(op)
+      ) {
+        return addon.unaryGrad(op, x, y, dy, dx, p0, p1);
+      }
+      fallback.unaryGrad(op, x, y, dy, dx, p0, p1);
+    },
+
+    binary(op, a, b, out, layout) {
+      const boolResult = op >= B_FIRST_BOOL_RESULT;
+      if (a instanceof Float32Array) {
+        if (b instanceof Float32Array && (boolResult ? out instanceof Uint8Array : out instanceof Float32Array)) {
+          return addon.binary(op, a, b, out, layout);
+        }
+      } else if (isIntOrBool(a) && a.constructor === b.constructor) {
+        if (boolResult ? out instanceof Uint8Array : isIntOrBool(out)) return addon.binary(op, a, b, out, layout);
+      }
+      fallback.binary(op, a, b, out, layout);
+    },
+
+    where(cond, a, b, out, layout) {
+      if (sameNonF64(a, out) && a.constructor === b.constructor) return addon.where(cond, a, b, out, layout);
+      fallback.where(cond, a, b, out, layout);
+    },
+
+    reduce(op, x, out, outer, n, inner) {
+      const arg = op === R_ARGMAX || op === R_ARGMIN;
+      if (x instanceof Float32Array) {
+        if (arg ? out instanceof Int32Array : out instanceof Float32Array) return addon.reduce(op, x, out, outer, n, inner);
+      } else if (isIntOrBool(x)) {
+        if (arg ? out instanceof Int32Array : !(out instanceof Float64Array)) return addon.reduce(op, x, out, outer, n, inner);
+      }
+      fallback.reduce(op, x, out, outer, n, inner);
+    },
+
+    matmul(a, b, out, batch, m, n, k, transA, transB, strideA, strideB) {
+      if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) {
+        return addon.matmul(a, b, out, batch, m, n, k, transA, transB, strideA, strideB);
+      }
+      fallback.matmul(a, b, out, batch, m, n, k, transA, transB, strideA, strideB);
+    },
+
+    softmax(x, out, outer, n, log) {
+      if (x instanceof Float32Array && out instanceof Float32Array) return addon.softmax(x, out, outer, n, log);
+      fallback.softmax(x, out, outer, n, log);
+    },
+
+    softmaxGrad(y, dy, dx, outer, n, log) {
+      if (y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) {
+        return addon.softmaxGrad(y, dy, dx, outer, n, log);
+      }
+      fallback.softmaxGrad(y, dy, dx, outer, n, log);
+    },
+
+    layerNorm(x, gamma, beta, out, mean, rstd, outer, n, eps) {
+      if (
+        x instanceof Float32Array &&
+        out instanceof Float32Array &&
+        mean instanceof Float32Array &&
+        rstd instanceof Float32Array &&
+        (gamma === null || gamma instanceof Float32Array) &&
+        (beta === null || beta instanceof Float32Array)
+      ) {
+        return addon.layerNorm(x, gamma, beta, out, mean, rstd, outer, n, eps);
+      }
+      fallback.layerNorm(x, gamma, beta, out, mean, rstd, outer, n, eps);
+    },
+
+    layerNormGrad(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, outer, n) {
+      if (
+        x instanceof Float32Array &&
+        mean instanceof Float32Array &&
+        rstd instanceof Float32Array &&
+        dy instanceof Float32Array &&
+        dx instanceof Float32Array &&
+        (gamma === null || gamma instanceof Float32Array) &&
+        (dgamma === null || dgamma instanceof Float32Array) &&
+        (dbeta === null || dbeta instanceof Float32Array)
+      ) {
+        return addon.layerNormGrad(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, outer, n);
+      }
+      fallback.layerNormGrad(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, outer, n);
+    },
+
+    stridedCopy(x, out, offset, layout) {
+      if (sameNonF64(x, out)) return addon.stridedCopy(x, out, offset, layout);
+      fallback.stridedCopy(x, out, offset, layout);
+    },
+
+    stridedScatter(src, out, offset, layout, accumulate) {
+      if (sameNonF64(src, out)) return addon.stridedScatter(src, out, offset, layout, accumulate);
+      fallback.stridedScatter(src, out, offset, layout, accumulate);
+    },
+
+    gather(x, index, out, outer, n, inner, k) {
+      if (sameNonF64(x, out)) return addon.gather(x, index, out, outer, n, inner, k);
+      fallback.gather(x, index, out, outer, n, inner, k);
+    },
+
+    scatterAdd(src, index, out, outer, n, inner, k) {
+      if (sameNonF64(src, out)) return addon.scatterAdd(src, index, out, outer, n, inner, k);
+      fallback.scatterAdd(src, index, out, outer, n, inner, k);
+    },
+
+    indexSelect(x, index, out, outer, n, inner, k) {
+      if (sameNonF64(x, out)) return addon.indexSelect(x, index, out, outer, n, inner, k);
+      fallback.indexSelect(x, index, out, outer, n, inner, k);
+    },
+
+    indexAdd(src, index, out, outer, n, inner, k) {
+      if (sameNonF64(src, out)) return addon.indexAdd(src, index, out, outer, n, inner, k);
+      fallback.indexAdd(src, index, out, outer, n, inner, k);
+    },
+
+    cast(x, out) {
+      if (!(x instanceof Float64Array) && !(out instanceof Float64Array)) return addon.cast(x, out);
+      fallback.cast(x, out);
+    },
+
+    tri(x, out, batch, rows, cols, diag, upper) {
+      if (sameNonF64(x, out)) return addon.tri(x, out, batch, rows, cols, diag, upper);
+      fallback.tri(x, out, batch, rows, cols, diag, upper);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** Browser entry: the portable TypeScript kernels only (no Node imports on this path). */
+export * from "./engram.js";

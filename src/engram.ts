@@ -1,0 +1,24 @@
+/**
+ * The public surface shared by every entry point (Node and browser). Importing it installs the
+ * Tensor method facade. Backend registration differs per platform and lives in index.ts /
+ * browser.ts.
+ */
+import "./tensor/methods.js";
+
+export { Tensor, type NestedArray } from "./autograd/tensor.js";
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from "./autograd/engine.js";
+export { grad, gradcheck, type GradcheckOptions, type GradcheckResult } from "./autograd/grad.js";
+export { EngramError, ShapeError, DTypeError, ArgumentError, CheckpointError, BackendError } from "./core/errors.js";
+export { DTYPES, type DType } from "./core/dtype.js";
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from "./core/rng.js";
+export {
+  setBackend,
+  getBackend,
+  backendInfo,
+  setNativeGemm,
+  setNativeThreads,
+  type BackendName,
+  type BackendInfo,
+  type NativeInfo,
+} from "./backend/index.js";
+export * from "./ops/index.js";
