@@ -23,8 +23,9 @@ static void softmax_row(const float* x, float* y, int64_t n, bool log) {
   for (int64_t i = 0; i < n; ++i) y[i] = exp_(x[i] - m);
   const float s = psum(0, n, [=](int64_t i) { return y[i]; });
   if (log) {
-    const float ls = m + log_(s);
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - ls;
+    // (x - m) - log(s), not x - (m + log(s)): rounding m + log(s) to float32 loses digits for large logits
+    const float ls = log_(s);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
   } else {
     const float inv = 1.0f / s;
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;

@@ -63,7 +63,7 @@ const unaryGrads: Partial<Record<(typeof UNARY_OPS)[number], Grad1>> = {
   relu: (x) => (x > 0 ? 1 : 0),
   sigmoid: (_x, y) => y * (1 - y),
   tanh: (_x, y) => 1 - y * y,
-  softplus: (x) => sigmoid(x),
+  softplus: (x) => (x > 20 ? 1 : sigmoid(x)), // the forward is exactly x above 20
   silu: (x) => {
     const s = sigmoid(x);
     return s * (1 + x * (1 - s));

@@ -1,21 +1,45 @@
 /** Scalar math shared by the ts kernels. */
 
-/** erf with max absolute error ~1.2e-7 (Numerical Recipes' erfc Chebyshev fit), enough for float32 and gradient checks. */
+const INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
+
+/**
+ * erf to float64 precision (relative error ~1e-16): float64 is the gradient-check dtype, so a
+ * float32-grade fit is not enough. Below 2.5 the all-positive series
+ * erf(x) = 2/sqrt(pi) e^{-x^2} sum_n (2x^2)^n x / (2n+1)!! (no cancellation); above, erfc by its
+ * continued fraction (modified Lentz), which converges quickly there.
+ */
 export function erf(x: number): number {
   const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
+  if (Number.isNaN(z)) return NaN;
+  if (z >= 6) return Math.sign(x); // erfc(6) < 2.2e-17
+  if (z < 2.5) {
+    const x2 = 2 * z * z;
+    let term = z;
+    let sum = z;
+    for (let n = 1; term > 1e-17 * sum; n++) {
+      term *= x2 / (2 * n + 1);
+      sum += term;
+    }
+    const r = 2 * INV_SQRT_PI * Math.exp(-z * z) * sum;
+    return x < 0 ? -r : r;
+  }
+  // erfc(z) = e^{-z^2}/sqrt(pi) * 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + ...))))
+  const tiny = 1e-300;
+  let f = z;
+  let c = z;
+  let d = 0;
+  for (let k = 1; k < 200; k++) {
+    const a = k / 2;
+    d = z + a * d;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = z + a / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = (Math.exp(-z * z) * INV_SQRT_PI) / f;
+  return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
 export function sigmoid(x: number): number {
