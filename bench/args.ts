@@ -1,4 +1,6 @@
 /** Command-line parsing for bench/main.ts (pure: no process access). */
+import { suggest } from "../src/core/suggest.js";
+
 
 export interface BenchArgs {
   suite?: string;
@@ -48,31 +50,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   return args;
 }
 
-/** The closest candidate within edit distance 3, for "did you mean" hints. */
-export function suggest(input: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const c of candidates) {
-    const d = editDistance(input, c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
 
 export function helpText(suites: readonly { name: string; description: string }[]): string {
   const width = Math.max(...suites.map((s) => s.name.length));

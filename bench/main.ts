@@ -5,7 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ArgsError, helpText, parseArgs, suggest } from "./args.js";
+import { suggest } from "../src/core/suggest.js";
+import { ArgsError, helpText, parseArgs } from "./args.js";
 import { describeEnv, envChanges, machineInfo, reexecWithoutOpenblasEnv, REEXEC_MARKER } from "./env.js";
 import { applyRatios, DEFAULT_TIMING, QUICK_TIMING } from "./harness.js";
 import { formatHeader, formatNotes, formatTable, toJson, type BenchDocument } from "./report.js";

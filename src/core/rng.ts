@@ -80,7 +80,8 @@ export class Generator {
   }
 
   getState(): GeneratorState {
-    return { s: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+    // the words are kept as signed int32 internally; the saved form is unsigned (what setState accepts)
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
   setState(state: GeneratorState): this {

@@ -1,7 +1,8 @@
 // The benchmark harness's pure logic: statistics, iteration planning, rows and ratios, table and
 // JSON formatting, argument parsing, environment handling. No timing assertions.
 import { describe, expect, it } from "vitest";
-import { ArgsError, helpText, parseArgs, suggest } from "../../bench/args.js";
+import { ArgsError, helpText, parseArgs } from "../../bench/args.js";
+import { suggest } from "../../src/core/suggest.js";
 import { describeEnv, envChanges, formatEnv, REEXEC_MARKER, unsetOpenblasEnv } from "../../bench/env.js";
 import {
   applyRatios,
