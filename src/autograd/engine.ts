@@ -2,7 +2,7 @@
  * Reverse-mode autograd: grad mode, op recording and an iterative backward pass (no recursion, so
  * graphs hundreds of thousands of nodes deep, such as long unrolled NTMs, do not overflow the stack).
  */
-import { ArgumentError, EngramError, fmtShape } from "../core/errors.js";
+import { ArgumentError, DTypeError, EngramError, fmtShape } from "../core/errors.js";
 import { shapesEqual } from "../core/shape.js";
 import { Tensor, type GradFn } from "./tensor.js";
 
@@ -42,7 +42,12 @@ export function needsGradAny(ts: readonly Tensor[]): boolean {
 }
 
 /** Attaches a backward rule to `out` when any input requires grad. Returns `out`. */
-export function record(name: string, out: Tensor, inputs: readonly Tensor[], backward: (grad: Tensor) => readonly (Tensor | null)[]): Tensor {
+export function record(
+  name: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  backward: (grad: Tensor) => readonly (Tensor | null)[],
+): Tensor {
   if (!gradEnabled) return out;
   let any = false;
   for (const t of inputs) if (t.requiresGrad) any = true;
@@ -57,7 +62,7 @@ export function setGradAccumulator(fn: (a: Tensor, b: Tensor) => Tensor): void {
 }
 
 export interface BackwardOptions {
-  /** Keep the graph so backward can run through it again. */
+  /** Keep the graph so backward can run through it again (default: the value of createGraph). */
   retainGraph?: boolean;
   /** Record the backward pass itself, for higher-order gradients. */
   createGraph?: boolean;
@@ -88,19 +93,43 @@ function topoOrder(root: Tensor): Tensor[] {
   return order.reverse();
 }
 
+/** The nodes of `order` (outputs first) whose backward leads to some wanted tensor. */
+function nodesLeadingTo(order: readonly Tensor[], wanted: ReadonlyMap<Tensor, number>): Set<Tensor> {
+  const needed = new Set<Tensor>();
+  // walking inputs-first, every input of a node is decided before the node itself
+  for (let k = order.length - 1; k >= 0; k--) {
+    const t = order[k]!;
+    if ((t.gradFn?.inputs ?? []).some((i) => wanted.has(i) || needed.has(i))) needed.add(t);
+  }
+  return needed;
+}
+
 /**
  * Computes gradients of `root` with respect to every leaf that requires grad (accumulated into
  * `.grad`) or, when `inputs` is given, returns the gradients for those tensors instead.
  */
-export function runBackward(root: Tensor, seed: Tensor | null, opts: BackwardOptions = {}, inputs?: readonly Tensor[]): (Tensor | null)[] | undefined {
-  if (!root.requiresGrad) throw new ArgumentError("backward: tensor does not require grad (did you forget requiresGrad, or run under noGrad?)");
+export function runBackward(
+  root: Tensor,
+  seed: Tensor | null,
+  opts: BackwardOptions = {},
+  inputs?: readonly Tensor[],
+): (Tensor | null)[] | undefined {
+  if (!root.requiresGrad)
+    throw new ArgumentError("backward: tensor does not require grad (did you forget requiresGrad, or run under noGrad?)");
   if (seed === null && root.size !== 1) {
-    throw new ArgumentError(`backward: gradient can be implicit only for one-element outputs, got shape ${fmtShape(root.shape)}; pass a seed gradient`);
+    throw new ArgumentError(
+      `backward: gradient can be implicit only for one-element outputs, got shape ${fmtShape(root.shape)}; pass a seed gradient`,
+    );
   }
   const grad0 = seed ?? Tensor.empty(root.shape, root.dtype);
   if (seed === null) grad0.data.fill(1);
   else if (!shapesEqual(seed.shape, root.shape)) {
     throw new ArgumentError(`backward: seed gradient shape ${fmtShape(seed.shape)} does not match output shape ${fmtShape(root.shape)}`);
+  } else if (seed.dtype !== root.dtype) {
+    // a seed of another dtype would silently change the dtype of every gradient (and leaf .grad)
+    throw new DTypeError(
+      `backward: seed gradient dtype ${seed.dtype} does not match output dtype ${root.dtype} (shape ${fmtShape(root.shape)})`,
+    );
   }
   if (addFn === null) throw new EngramError("backward: ops layer not loaded");
   const add = addFn;
@@ -114,6 +143,7 @@ export function runBackward(root: Tensor, seed: Tensor | null, opts: BackwardOpt
       grads.set(t, prev ? add(prev, g) : g);
     };
     const order = topoOrder(root);
+    const needed = wanted ? nodesLeadingTo(order, wanted) : null;
     for (const t of order) {
       const g = grads.get(t);
       if (!g) continue;
@@ -124,6 +154,9 @@ export function runBackward(root: Tensor, seed: Tensor | null, opts: BackwardOpt
         if (!wanted) depositLeafGrad(t, g, add);
         continue;
       }
+      // grad() runs (and frees) only the part of the graph between root and its inputs, so tensors
+      // computed outside fn keep their graphs for a later backward, and no work is wasted on them
+      if (needed && !needed.has(t)) continue;
       if (t.retainsGrad && !wanted) t.grad = t.grad ? add(t.grad, g) : g;
       const fn = t.gradFn;
       if (fn.backward === null) {
@@ -134,15 +167,20 @@ export function runBackward(root: Tensor, seed: Tensor | null, opts: BackwardOpt
         const gi = gs[i];
         if (!gi || !inp.requiresGrad) return;
         if (!shapesEqual(gi.shape, inp.shape)) {
-          throw new EngramError(`backward: ${fn.name} produced a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(inp.shape)}`);
+          throw new EngramError(
+            `backward: ${fn.name} produced a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(inp.shape)}`,
+          );
         }
         if (inp.gradFn === null && !wanted) depositLeafGrad(inp, gi, add);
         else accumulate(inp, gi);
       });
-      if (!opts.retainGraph) fn.backward = null;
+      // Like PyTorch, createGraph keeps the graph by default: the recorded backward refers to forward
+      // outputs (exp's derivative is its output), so a second backward runs through this node again.
+      if (!(opts.retainGraph ?? opts.createGraph === true)) fn.backward = null;
     }
-    // leaves asked for by grad(): their sums are complete once every node has run
-    if (wanted) for (const [t, i] of wanted) if (t.gradFn === null) results![i] = grads.get(t) ?? null;
+    // leaves asked for by grad(): their sums are complete once every node has run. A leaf root was
+    // already handled (and removed from `grads`) in the loop, so only leaves still pending are read.
+    if (wanted) for (const [t, i] of wanted) if (t.gradFn === null && grads.has(t)) results![i] = grads.get(t)!;
   });
   return results;
 }

@@ -2,6 +2,7 @@
  * Functional gradients: `grad(fn)` returns a function computing d fn / d inputs without touching
  * any `.grad` field, and `gradcheck` compares backward against central finite differences.
  */
+import { isFloat } from "../core/dtype.js";
 import { ArgumentError, fmtShape } from "../core/errors.js";
 import { runBackward, withGradMode, type BackwardOptions } from "./engine.js";
 import { Tensor } from "./tensor.js";
@@ -66,17 +67,21 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, xs: readonly Tensor[]
   };
   const seed = Tensor.empty(probe.shape, probe.dtype);
   seed.data.set(w);
-  const inputs = xs.map((x) => {
+  // non-float inputs (indices, masks) are constants: they cannot require grad or be perturbed
+  const differentiable = xs.map((x) => isFloat(x.dtype));
+  const inputs = xs.map((x, k) => {
     const t = new Tensor(x.data.slice(), x.shape, x.dtype);
-    t.requiresGrad = true;
+    if (differentiable[k]) t.requiresGrad = true;
     return t;
   });
   const y = withGradMode(true, () => fn(...inputs));
-  const analytic = runBackward(y, seed, {}, inputs)!;
+  // an output that does not depend on any input has zero analytic gradients
+  const analytic = y.requiresGrad ? runBackward(y, seed, {}, inputs)! : inputs.map(() => null);
   let maxAbsError = 0;
   let worst: GradcheckResult["worst"] = null;
   let ok = true;
   inputs.forEach((x, k) => {
+    if (!differentiable[k]) return;
     const data = x.data;
     for (let i = 0; i < data.length; i++) {
       const orig = data[i]!;

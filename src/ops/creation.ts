@@ -22,9 +22,12 @@ function finish(t: Tensor, opts: CreateOptions): Tensor {
  * float32 unless `dtype` says otherwise; booleans become bool; typed arrays keep their dtype and are
  * copied.
  */
-export function tensor(data: NestedArray | TypedArray | readonly NestedArray[], opts: CreateOptions & { shape?: readonly number[] } = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray | readonly NestedArray[],
+  opts: CreateOptions & { shape?: readonly number[] } = {},
+): Tensor {
   if (ArrayBuffer.isView(data)) {
-    const src = data as TypedArray;
+    const src = data;
     const dtype = opts.dtype ? checkDType("tensor", opts.dtype) : dtypeOf(src);
     const shape = opts.shape ? checkShape("tensor", opts.shape) : [src.length];
     if (sizeOf(shape) !== src.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} does not hold ${src.length} elements`);
@@ -50,7 +53,9 @@ export function tensor(data: NestedArray | TypedArray | readonly NestedArray[], 
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ShapeError(`tensor: ragged nested array: expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : typeof v}`);
+      throw new ShapeError(
+        `tensor: ragged nested array: expected length ${shape[dim]} at depth ${dim}, got ${Array.isArray(v) ? v.length : typeof v}`,
+      );
     }
     for (const e of v) walk(e, dim + 1);
   };
@@ -87,7 +92,11 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
     end = start;
     start = 0;
   }
-  for (const [n, v] of [["start", start], ["end", end], ["step", step]] as const) {
+  for (const [n, v] of [
+    ["start", start],
+    ["end", end],
+    ["step", step],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${n} must be a finite number, got ${String(v)}`);
   }
   if (step === 0) throw new ArgumentError("arange: step must be non-zero");

@@ -91,14 +91,46 @@ function unaryGradComposite(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, p0: nu
       return mul(g, sign(x));
     case "clamp":
       return mul(g, cast(logicalAnd(ge(x, p0), le(x, p1)), g.dtype));
-    default: {
-      // first-order only: the derivative is computed by the kernel and treated as a constant
-      const d = Tensor.empty(x.shape, x.dtype);
-      const ones = Tensor.empty(x.shape, x.dtype);
-      ones.data.fill(1);
-      K.unaryGrad(U[op], x.data as FloatArray, y.data as FloatArray, ones.data as FloatArray, d.data as FloatArray, p0, p1);
-      return mul(g, d);
+    case "log1p":
+      return div(g, add(x, 1));
+    case "rsqrt":
+      // y = x^(-1/2): dy/dx = -x^(-3/2) / 2 = -y^3 / 2
+      return mul(g, mul(powScalar(y, 3), -0.5));
+    case "erf":
+      return mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI)));
+    case "softplus":
+      return mul(g, sigmoid(x));
+    case "silu": {
+      const s = sigmoid(x);
+      return mul(g, mul(s, add(1, mul(x, sub(1, s)))));
     }
+    case "gelu": {
+      // Phi(x) + x phi(x)
+      const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+      const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+      return mul(g, add(cdf, mul(x, pdf)));
+    }
+    case "geluTanh": {
+      // u = c (x + k x^3), t = tanh(u): d/dx = (1 + t) / 2 + x (1 - t^2) c (1 + 3 k x^2) / 2
+      const c = Math.sqrt(2 / Math.PI);
+      const k = 0.044715;
+      const t = tanh(mul(add(x, mul(powScalar(x, 3), k)), c));
+      const du = mul(add(mul(square(x), 3 * k), 1), c / 2);
+      return mul(g, add(mul(add(t, 1), 0.5), mul(mul(x, sub(1, square(t))), du)));
+    }
+    case "elu":
+      // x <= 0: y = a (e^x - 1), so dy/dx = y + a
+      return mul(g, where(gt(x, 0), 1, add(y, p0)));
+    case "leakyRelu":
+      return mul(g, add(mul(cast(gt(x, 0), g.dtype), 1 - p0), p0));
+    case "sign":
+    case "floor":
+    case "ceil":
+    case "round":
+    case "logicalNot":
+    case "isFinite":
+      // never recorded (NO_GRAD and bool outputs), so never asked for a derivative
+      throw new DTypeError(`${op}: not differentiable`);
   }
 }
 
@@ -152,7 +184,8 @@ export function clamp(x: Tensor, min: number | null = null, max: number | null =
   const lo = min === null ? -Infinity : assertNumber("clamp", min, "min");
   const hi = max === null ? Infinity : assertNumber("clamp", max, "max");
   if (lo > hi) throw new ArgumentError(`clamp: min ${lo} is greater than max ${hi}`);
-  if (x.dtype === "int32" && (!Number.isInteger(lo) && Number.isFinite(lo) || (!Number.isInteger(hi) && Number.isFinite(hi)))) x = cast(x, "float32");
+  if (x.dtype === "int32" && ((!Number.isInteger(lo) && Number.isFinite(lo)) || (!Number.isInteger(hi) && Number.isFinite(hi))))
+    x = cast(x, "float32");
   return unary("clamp", x, lo, hi);
 }
 
@@ -326,6 +359,7 @@ export function assertFinite(op: string, x: Tensor, what = "input"): void {
   if (!isFloat(x.dtype)) return;
   const d = x.data;
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i]!)) throw new ArgumentError(`${op}: ${what} of shape ${fmtShape(x.shape)} contains ${d[i]} at flat index ${i}`);
+    if (!Number.isFinite(d[i]!))
+      throw new ArgumentError(`${op}: ${what} of shape ${fmtShape(x.shape)} contains ${d[i]} at flat index ${i}`);
   }
 }

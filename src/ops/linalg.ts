@@ -27,7 +27,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   assertTensor("matmul", b, "second operand");
   const ta = opts.transA === true;
   const tb = opts.transB === true;
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new ShapeError(`matmul: both operands need at least 1 dimension, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   let dtype = promoteTypes(a.dtype, b.dtype);
   if (dtype === "int32" || dtype === "bool") dtype = "float32";
   let x = a.dtype === dtype ? a : cast(a, dtype);
@@ -77,7 +78,18 @@ function matmulNd(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
 }
 
 /** One recorded batched GEMM over flat operands; gradients use the same kernel with flipped flags. */
-function gemm(a: Tensor, b: Tensor, batch: number, m: number, n: number, k: number, ta: boolean, tb: boolean, strideA: number, strideB: number): Tensor {
+function gemm(
+  a: Tensor,
+  b: Tensor,
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+  strideA: number,
+  strideB: number,
+): Tensor {
   const out = Tensor.empty([batch, m, n], a.dtype);
   if (out.size > 0) {
     if (k === 0) out.data.fill(0);
@@ -119,7 +131,8 @@ export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
 export function outer(a: Tensor, b: Tensor): Tensor {
   assertTensor("outer", a, "first operand");
   assertTensor("outer", b, "second operand");
-  if (a.ndim !== 1 || b.ndim !== 1) throw new ShapeError(`outer: expected two 1-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (a.ndim !== 1 || b.ndim !== 1)
+    throw new ShapeError(`outer: expected two 1-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   return mul(unsqueeze(a, 1), unsqueeze(b, 0));
 }
 
@@ -136,13 +149,15 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   if (eq.includes(".")) throw new ArgumentError(`einsum: ellipsis is not supported in "${equation}"`);
   const [lhs, rhsRaw] = eq.split("->") as [string, string | undefined];
   const inputs = lhs.split(",");
-  if (inputs.length !== operands.length) throw new ArgumentError(`einsum: "${equation}" names ${inputs.length} operands, got ${operands.length}`);
+  if (inputs.length !== operands.length)
+    throw new ArgumentError(`einsum: "${equation}" names ${inputs.length} operands, got ${operands.length}`);
   if (inputs.length > 2) throw new ArgumentError(`einsum: at most two operands are supported, got ${inputs.length} in "${equation}"`);
   const sizes = new Map<string, number>();
   inputs.forEach((spec, i) => {
     const t = operands[i]!;
     if (!/^[a-zA-Z]*$/.test(spec)) throw new ArgumentError(`einsum: invalid subscripts "${spec}" in "${equation}"`);
-    if (spec.length !== t.ndim) throw new ShapeError(`einsum: subscripts "${spec}" do not match operand ${i} of shape ${fmtShape(t.shape)}`);
+    if (spec.length !== t.ndim)
+      throw new ShapeError(`einsum: subscripts "${spec}" do not match operand ${i} of shape ${fmtShape(t.shape)}`);
     if (new Set(spec).size !== spec.length) throw new ArgumentError(`einsum: repeated subscript in "${spec}" (diagonals) is not supported`);
     [...spec].forEach((c, d) => {
       const prev = sizes.get(c);
@@ -153,8 +168,14 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   });
   const counts = new Map<string, number>();
   for (const c of inputs.join("")) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const rhs = rhsRaw ?? [...counts.keys()].filter((c) => counts.get(c) === 1).sort().join("");
-  for (const c of rhs) if (!sizes.has(c)) throw new ArgumentError(`einsum: output subscript ${c} does not appear in the inputs of "${equation}"`);
+  const rhs =
+    rhsRaw ??
+    [...counts.keys()]
+      .filter((c) => counts.get(c) === 1)
+      .sort()
+      .join("");
+  for (const c of rhs)
+    if (!sizes.has(c)) throw new ArgumentError(`einsum: output subscript ${c} does not appear in the inputs of "${equation}"`);
   if (new Set(rhs).size !== rhs.length) throw new ArgumentError(`einsum: repeated output subscript in "${equation}"`);
 
   if (operands.length === 1) {
@@ -162,7 +183,10 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     const summed = [...spec].map((c, i) => (rhs.includes(c) ? -1 : i)).filter((i) => i >= 0);
     const reduced = summed.length > 0 ? sum(operands[0]!, summed) : operands[0]!;
     const kept = [...spec].filter((c) => rhs.includes(c));
-    return permute(reduced, [...rhs].map((c) => kept.indexOf(c)));
+    return permute(
+      reduced,
+      [...rhs].map((c) => kept.indexOf(c)),
+    );
   }
 
   // Sum out letters that appear in only one operand and not in the output, then contract.
@@ -180,9 +204,27 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const keepA = [...sa].filter((c) => !sb.includes(c));
   const keepB = [...sb].filter((c) => !sa.includes(c));
   const size = (cs: string[]): number => cs.reduce((p, c) => p * sizes.get(c)!, 1);
-  const a3 = reshape(permute(A, [...batch, ...keepA, ...contract].map((c) => sa.indexOf(c))), [size(batch), size(keepA), size(contract)]);
-  const b3 = reshape(permute(B, [...batch, ...contract, ...keepB].map((c) => sb.indexOf(c))), [size(batch), size(contract), size(keepB)]);
+  const a3 = reshape(
+    permute(
+      A,
+      [...batch, ...keepA, ...contract].map((c) => sa.indexOf(c)),
+    ),
+    [size(batch), size(keepA), size(contract)],
+  );
+  const b3 = reshape(
+    permute(
+      B,
+      [...batch, ...contract, ...keepB].map((c) => sb.indexOf(c)),
+    ),
+    [size(batch), size(contract), size(keepB)],
+  );
   const prodShape = [...batch, ...keepA, ...keepB];
-  const res = reshape(matmul(a3, b3), prodShape.map((c) => sizes.get(c)!));
-  return permute(res, [...rhs].map((c) => prodShape.indexOf(c)));
+  const res = reshape(
+    matmul(a3, b3),
+    prodShape.map((c) => sizes.get(c)!),
+  );
+  return permute(
+    res,
+    [...rhs].map((c) => prodShape.indexOf(c)),
+  );
 }

@@ -5,9 +5,9 @@ import { isFloat } from "../core/dtype.js";
 import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
 import { normAxis, shapesEqual, sizeOf } from "../core/shape.js";
 import type { Generator } from "../core/rng.js";
-import { needsGrad, record } from "../autograd/engine.js";
+import { needsGrad, needsGradAny, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
-import { abs, add, cast, clamp, div, exp, log, log1p, maximum, mul, neg, relu, sub, where } from "./elementwise.js";
+import { add, cast, clamp, div, exp, ge, log, log1p, maximum, mul, neg, rsqrt, softplus, square, sub, where } from "./elementwise.js";
 import { bernoulliMask } from "./random.js";
 import { mean, norm, sum } from "./reduce.js";
 import { gather, indexSelect, reshape, transpose, unsqueeze } from "./shape.js";
@@ -73,7 +73,13 @@ export function logSoftmax(x: Tensor, axis = -1, opts: SoftmaxOptions = {}): Ten
 }
 
 /** Layer normalisation over the trailing `normalizedShape` axes, with optional affine weight and bias. */
-export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
   assertTensor("layerNorm", x);
   assertFloat("layerNorm", x);
   const ns = [...normalizedShape];
@@ -81,10 +87,14 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   if (ns.length === 0 || ns.length > x.ndim || !shapesEqual(tail, ns)) {
     throw new ShapeError(`layerNorm: normalizedShape ${fmtShape(ns)} does not match the trailing axes of input ${fmtShape(x.shape)}`);
   }
-  for (const [name, p] of [["weight", weight], ["bias", bias]] as const) {
+  for (const [name, p] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
     if (p === null) continue;
     assertTensor("layerNorm", p, name);
-    if (!shapesEqual(p.shape, ns)) throw new ShapeError(`layerNorm: ${name} shape ${fmtShape(p.shape)} must equal normalizedShape ${fmtShape(ns)}`);
+    if (!shapesEqual(p.shape, ns))
+      throw new ShapeError(`layerNorm: ${name} shape ${fmtShape(p.shape)} must equal normalizedShape ${fmtShape(ns)}`);
     if (p.dtype !== x.dtype) throw new ArgumentError(`layerNorm: ${name} dtype ${p.dtype} differs from input dtype ${x.dtype}`);
   }
   assertNumber("layerNorm", eps, "eps", { min: 0 });
@@ -93,10 +103,21 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   const out = Tensor.empty(x.shape, x.dtype);
   const meanT = Tensor.empty([outer], x.dtype);
   const rstd = Tensor.empty([outer], x.dtype);
-  K.layerNorm(x.data as FloatArray, (weight?.data as FloatArray) ?? null, (bias?.data as FloatArray) ?? null, out.data as FloatArray, meanT.data as FloatArray, rstd.data as FloatArray, outer, n, eps);
+  K.layerNorm(
+    x.data as FloatArray,
+    (weight?.data as FloatArray) ?? null,
+    (bias?.data as FloatArray) ?? null,
+    out.data as FloatArray,
+    meanT.data as FloatArray,
+    rstd.data as FloatArray,
+    outer,
+    n,
+    eps,
+  );
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   if (inputs.some((t) => t.requiresGrad) && needsGrad(inputs[0]!, inputs[1], inputs[2])) {
     record("layerNorm", out, inputs, (g) => {
+      if (needsGradAny([g, ...inputs])) return layerNormGradComposite(x, ns.length, weight, bias, g, eps);
       const dx = Tensor.empty(x.shape, x.dtype);
       const dw = weight ? Tensor.empty(weight.shape, x.dtype) : null;
       const db = bias ? Tensor.empty(bias.shape, x.dtype) : null;
@@ -116,6 +137,33 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
     });
   }
   return out;
+}
+
+/**
+ * layerNorm's backward written with ops, used only when the backward pass is itself recorded
+ * (createGraph); the fused kernel computes the same values for first-order gradients.
+ */
+function layerNormGradComposite(
+  x: Tensor,
+  normDims: number,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  g: Tensor,
+  eps: number,
+): (Tensor | null)[] {
+  const axes = Array.from({ length: normDims }, (_, i) => x.ndim - normDims + i);
+  const lead = Array.from({ length: x.ndim - normDims }, (_, i) => i);
+  const keep = { keepDim: true };
+  const xc = sub(x, mean(x, axes, keep));
+  const rstd = rsqrt(add(mean(square(xc), axes, keep), eps));
+  const xhat = mul(xc, rstd);
+  const gh = weight ? mul(g, weight) : g;
+  // dx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat))
+  const dx = mul(rstd, sub(sub(gh, mean(gh, axes, keep)), mul(xhat, mean(mul(gh, xhat), axes, keep))));
+  const grads: (Tensor | null)[] = [dx];
+  if (weight) grads.push(sum(mul(g, xhat), lead));
+  if (bias) grads.push(sum(g, lead));
+  return grads;
 }
 
 export interface DropoutOptions {
@@ -209,7 +257,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
 function classWeightsView(weight: Tensor, logits: Tensor): Tensor {
   const c = logits.ndim === 1 ? logits.shape[0]! : logits.shape[1]!;
   assertTensor("crossEntropy", weight, "weight");
-  if (weight.ndim !== 1 || weight.shape[0] !== c) throw new ShapeError(`crossEntropy: weight must have shape [${c}], got ${fmtShape(weight.shape)}`);
+  if (weight.ndim !== 1 || weight.shape[0] !== c)
+    throw new ShapeError(`crossEntropy: weight must have shape [${c}], got ${fmtShape(weight.shape)}`);
   return logits.ndim <= 2 ? weight : reshape(weight, [c, ...logits.shape.slice(2).map(() => 1)]);
 }
 
@@ -220,7 +269,9 @@ function classLoss(op: string, logp: Tensor, target: Tensor, opts: NllOptions, s
   assertInt(op, target, "target");
   const expected = logp.ndim === 1 ? [] : [logp.shape[0]!, ...logp.shape.slice(2)];
   if (!shapesEqual(target.shape, expected)) {
-    throw new ShapeError(`${op}: target shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} (expected ${fmtShape(expected)})`);
+    throw new ShapeError(
+      `${op}: target shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} (expected ${fmtShape(expected)})`,
+    );
   }
   const ignore = opts.ignoreIndex ?? -100;
   const lp = classesLast(op, logp); // (M, C)
@@ -238,7 +289,8 @@ function classLoss(op: string, logp: Tensor, target: Tensor, opts: NllOptions, s
   let w: Tensor | null = null;
   if (opts.weight) {
     assertTensor(op, opts.weight, "weight");
-    if (opts.weight.ndim !== 1 || opts.weight.shape[0] !== c) throw new ShapeError(`${op}: weight must have shape [${c}], got ${fmtShape(opts.weight.shape)}`);
+    if (opts.weight.ndim !== 1 || opts.weight.shape[0] !== c)
+      throw new ShapeError(`${op}: weight must have shape [${c}], got ${fmtShape(opts.weight.shape)}`);
     w = where(keep, indexSelect(opts.weight, 0, safe), 0);
   }
   let loss = neg(picked);
@@ -266,18 +318,30 @@ export function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { reduction?: Red
   return reduce(op, loss, opts.reduction ?? "mean");
 }
 
-/** Numerically stable sigmoid + binary cross-entropy: max(x,0) - x*y + log(1 + exp(-|x|)). */
-export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, opts: { reduction?: Reduction; weight?: Tensor; posWeight?: Tensor } = {}): Tensor {
+/**
+ * Numerically stable sigmoid + binary cross-entropy. The loss is one smooth function written two
+ * ways, each free of cancellation on one side: softplus(-x) + (1 - y) x for x >= 0 and
+ * softplus(x) - x y for x < 0 (softplus is evaluated stably by its kernel). Not the textbook
+ * max(x, 0) - x y + log(1 + exp(-|x|)): its kinks at x = 0 give the subgradient -y there instead
+ * of the true derivative sigmoid(0) - y = 0.5 - y, and zero logits are common.
+ */
+export function binaryCrossEntropyWithLogits(
+  x: Tensor,
+  y: Tensor,
+  opts: { reduction?: Reduction; weight?: Tensor; posWeight?: Tensor } = {},
+): Tensor {
   const op = "binaryCrossEntropyWithLogits";
   pairCheck(op, x, y);
-  const softTerm = log1p(exp(neg(abs(x)))); // log(1 + exp(-|x|))
+  const nonNeg = ge(x, 0);
   let loss: Tensor;
   if (opts.posWeight) {
-    // (1 - y) x + (1 + (pw - 1) y) * (log(1 + exp(-|x|)) + max(-x, 0))
+    // lw = 1 + (pw - 1) y; loss = (1 - y) x + lw softplus(-x) = lw softplus(x) - pw y x
     const lw = add(1, mul(sub(opts.posWeight, 1), y));
-    loss = add(mul(sub(1, y), x), mul(lw, add(softTerm, relu(neg(x)))));
+    const forNonNeg = add(mul(sub(1, y), x), mul(lw, softplus(neg(x))));
+    const forNeg = sub(mul(lw, softplus(x)), mul(mul(opts.posWeight, y), x));
+    loss = where(nonNeg, forNonNeg, forNeg);
   } else {
-    loss = add(sub(relu(x), mul(x, y)), softTerm);
+    loss = where(nonNeg, add(softplus(neg(x)), mul(sub(1, y), x)), sub(softplus(x), mul(x, y)));
   }
   if (opts.weight) loss = mul(loss, opts.weight);
   return reduce(op, loss, opts.reduction ?? "mean");
@@ -288,7 +352,8 @@ function pairCheck(op: string, a: Tensor, b: Tensor): void {
   assertTensor(op, b, "target");
   assertFloat(op, a, "input");
   assertFloat(op, b, "target");
-  if (!shapesEqual(a.shape, b.shape)) throw new ShapeError(`${op}: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} must have the same shape`);
+  if (!shapesEqual(a.shape, b.shape))
+    throw new ShapeError(`${op}: input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} must have the same shape`);
 }
 
 export function mseLoss(a: Tensor, b: Tensor, opts: { reduction?: Reduction } = {}): Tensor {

@@ -67,7 +67,8 @@ export function bernoulli(p: Tensor | number, opts: { shape?: readonly number[];
   const out = Tensor.empty(p.shape, p.dtype);
   for (let i = 0; i < p.size; i++) {
     const v = p.data[i]!;
-    if (!(v >= 0 && v <= 1)) throw new ArgumentError(`bernoulli: probabilities must lie in [0, 1], got ${v} at flat index ${i} of ${fmtShape(p.shape)}`);
+    if (!(v >= 0 && v <= 1))
+      throw new ArgumentError(`bernoulli: probabilities must lie in [0, 1], got ${v} at flat index ${i} of ${fmtShape(p.shape)}`);
     out.data[i] = g.random() < v ? 1 : 0;
   }
   return out;

@@ -114,7 +114,12 @@ function argExtreme(op: "argmax" | "argmin", x: Tensor, axis: number | undefined
     const p = plan(op, flat, 0, false);
     checkNonEmpty(op, x, p);
     const out = runReduce(op, flat, p, "int32");
-    return opts.keepDim ? reshape(out, x.shape.map(() => 1)) : out;
+    return opts.keepDim
+      ? reshape(
+          out,
+          x.shape.map(() => 1),
+        )
+      : out;
   }
   const p = plan(op, x, axis, opts.keepDim ?? false);
   checkNonEmpty(op, x, p);
@@ -135,8 +140,13 @@ export function prod(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
     record("prod", out, [x], (g) => {
       // d prod / d x_i = product of the other entries; computed directly so zeros are handled exactly
       const src = p.perm ? permute(x, p.perm) : x;
-      const others = Tensor.empty(src.shape, src.dtype);
-      exclusiveProducts(src.data as Float32Array, others.data as Float32Array, p.outer, p.n, p.inner);
+      let others: Tensor;
+      if (needsGrad(g, x)) {
+        others = recordedExclusiveProducts(src, p);
+      } else {
+        others = Tensor.empty(src.shape, src.dtype);
+        exclusiveProducts(src.data, others.data, p.outer, p.n, p.inner);
+      }
       const back = p.perm ? permute(others, inversePerm(p.perm)) : others;
       return [mul(spread(g, p, x.shape), back)];
     });
@@ -160,6 +170,19 @@ function exclusiveProducts(x: ArrayLike<number>, out: { [i: number]: number }, o
         acc *= x[t]!;
       }
     }
+}
+
+/**
+ * The products of the other entries written with ops, for a recorded backward (createGraph): entry r
+ * of each (outer, n, inner) fibre is the product over n of a copy with position r replaced by 1.
+ * Costs n times the memory of x, which only higher-order gradients pay.
+ */
+function recordedExclusiveProducts(src: Tensor, p: Plan): Tensor {
+  const { outer, n, inner } = p;
+  const eye = Tensor.empty([1, n, n, 1], "bool");
+  for (let r = 0; r < n; r++) eye.data[r * n + r] = 1;
+  const rows = expand(reshape(src, [outer, 1, n, inner]), [outer, n, n, inner]);
+  return reshape(prod(where(eye, 1, rows), 2), src.shape);
 }
 
 export function inversePerm(perm: readonly number[]): number[] {

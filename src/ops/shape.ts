@@ -4,19 +4,20 @@
  * index kernels (gather, scatterAdd, indexSelect, indexAdd).
  */
 import { K } from "../backend/index.js";
+import { promoteTypes, type DType } from "../core/dtype.js";
 import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
 import { checkShape, normAxes, normAxis, packLayout, shapesEqual, sizeOf, stridesOf, type Shape } from "../core/shape.js";
 import { needsGrad, needsGradAny, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { cast, filled } from "./elementwise.js";
 import { inversePerm, sumTo } from "./reduce.js";
-import { assertInt, assertNumber, assertTensor, checkIndices } from "./util.js";
+import { assertInt, assertNumber, assertTensor, checkIndices, describe, isList } from "./util.js";
 
 // ---------------------------------------------------------------- views
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor("reshape", x);
-  if (!Array.isArray(shape)) throw new ArgumentError(`reshape: shape must be an array, got ${String(shape)}`);
+  if (!isList(shape)) throw new ArgumentError(`reshape: shape must be an array, got ${describe(shape)}`);
   let infer = -1;
   let known = 1;
   shape.forEach((d, i) => {
@@ -33,7 +34,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     if (known === 0 || x.size % known !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} into ${fmtShape(shape)}`);
     target[infer] = x.size / known;
   }
-  if (sizeOf(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
+  if (sizeOf(target) !== x.size)
+    throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
   if (shapesEqual(target, x.shape)) return x;
   const out = new Tensor(x.data, target, x.dtype);
   if (needsGrad(x)) record("reshape", out, [x], (g) => [reshape(g, x.shape)]);
@@ -52,7 +54,10 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   assertTensor("squeeze", x);
   const drop = axes === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : normAxes("squeeze", axes, x.ndim);
-  return reshape(x, x.shape.filter((d, i) => !(drop.includes(i) && d === 1)));
+  return reshape(
+    x,
+    x.shape.filter((d, i) => !(drop.includes(i) && d === 1)),
+  );
 }
 
 export function unsqueeze(x: Tensor, axis: number): Tensor {
@@ -73,16 +78,26 @@ function stridedView(op: string, x: Tensor, offset: number, shape: number[], str
   return out;
 }
 
-/** Adjoint of stridedView: zeros of `shape` with g written (or accumulated) at the view's positions. */
-function scatterView(g: Tensor, shape: Shape, offset: number, viewShape: number[], strides: number[], accumulate: boolean): Tensor {
+/** A slice-like strided view (distinct positions, no broadcast); its backward is scatterView. */
+function sliceView(x: Tensor, offset: number, shape: number[], strides: number[]): Tensor {
+  return stridedView("slice", x, offset, shape, strides, (g) => scatterView(g, x.shape, offset, shape, strides));
+}
+
+/**
+ * Adjoint of sliceView: zeros of `shape` with g written at the view's positions. Recorded (its own
+ * backward is the view again) so that slices stay differentiable when the backward pass is
+ * itself differentiated (createGraph).
+ */
+function scatterView(g: Tensor, shape: Shape, offset: number, viewShape: number[], strides: number[]): Tensor {
   const out = filled(shape, 0, g.dtype);
-  if (g.size > 0) K.stridedScatter(g.data, out.data, offset, packLayout(viewShape, [strides]), accumulate);
+  if (g.size > 0) K.stridedScatter(g.data, out.data, offset, packLayout(viewShape, [strides]), false);
+  if (needsGrad(g)) record("sliceBackward", out, [g], (gg) => [sliceView(gg, offset, viewShape, strides)]);
   return out;
 }
 
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   assertTensor("permute", x);
-  if (!Array.isArray(perm) || perm.length !== x.ndim) {
+  if (!isList(perm) || perm.length !== x.ndim) {
     throw new ArgumentError(`permute: permutation ${JSON.stringify(perm)} does not match the ${x.ndim} dimensions of ${fmtShape(x.shape)}`);
   }
   const p = perm.map((a) => normAxis("permute", a, x.ndim));
@@ -114,7 +129,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 /** Broadcasts x to `shape` (a -1 keeps that dimension), materialising the copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor("expand", x);
-  if (!Array.isArray(shape) || shape.length < x.ndim) {
+  if (!isList(shape) || shape.length < x.ndim) {
     throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   }
   const lead = shape.length - x.ndim;
@@ -141,8 +156,8 @@ export type SliceSpec = number | null | readonly [number | null, number | null, 
  */
 export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   assertTensor("slice", x);
-  if (!Array.isArray(specs) || specs.length > x.ndim) {
-    throw new ArgumentError(`slice: ${Array.isArray(specs) ? specs.length : "non-array"} specs for a tensor of shape ${fmtShape(x.shape)}`);
+  if (!isList(specs) || specs.length > x.ndim) {
+    throw new ArgumentError(`slice: ${isList(specs) ? specs.length : "non-array"} specs for a tensor of shape ${fmtShape(x.shape)}`);
   }
   const st = stridesOf(x.shape);
   let offset = 0;
@@ -170,8 +185,7 @@ export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
     shape.push(len);
     strides.push(stp * st[axis]!);
   });
-  const outShape = shape;
-  return stridedView("slice", x, offset, outShape, strides, (g) => scatterView(g, x.shape, offset, outShape, strides, false));
+  return sliceView(x, offset, shape, strides);
 }
 
 function resolveRange(x: Tensor, axis: number, start: number | null, end: number | null, step: number): [number, number, number] {
@@ -223,14 +237,15 @@ export function flip(x: Tensor, axes: number | readonly number[]): Tensor {
 // ---------------------------------------------------------------- joins and splits
 
 export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("concat: expected a non-empty array of tensors");
+  if (!isList(tensors) || tensors.length === 0) throw new ArgumentError("concat: expected a non-empty array of tensors");
   tensors.forEach((t, i) => assertTensor("concat", t, `tensor ${i}`));
   const first = tensors[0]!;
   const a = normAxis("concat", axis, first.ndim);
-  const dtype = first.dtype;
+  // mixed dtypes promote like arithmetic (an int32 tensor joined with a float32 one gives float32)
+  const dtype = tensors.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
   for (const t of tensors) {
-    if (t.ndim !== first.ndim || t.shape.some((d: number, i: number) => i !== a && d !== first.shape[i])) {
-      throw new ShapeError(`concat: shapes ${tensors.map((u: Tensor) => fmtShape(u.shape)).join(", ")} differ outside axis ${axis}`);
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+      throw new ShapeError(`concat: shapes ${tensors.map((u) => fmtShape(u.shape)).join(", ")} differ outside axis ${axis}`);
     }
   }
   const parts = tensors.map((t) => (t.dtype === dtype ? t : cast(t, dtype)));
@@ -261,11 +276,12 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 }
 
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
+  if (!isList(tensors) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
   tensors.forEach((t, i) => assertTensor("stack", t, `tensor ${i}`));
   const first = tensors[0]!;
   for (const t of tensors) {
-    if (!shapesEqual(t.shape, first.shape)) throw new ShapeError(`stack: all tensors must have the same shape, got ${tensors.map((u: Tensor) => fmtShape(u.shape)).join(", ")}`);
+    if (!shapesEqual(t.shape, first.shape))
+      throw new ShapeError(`stack: all tensors must have the same shape, got ${tensors.map((u) => fmtShape(u.shape)).join(", ")}`);
   }
   const a = normAxis("stack", axis, first.ndim + 1);
   return concat(
@@ -312,7 +328,7 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
  */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   assertTensor("pad", x);
-  if (!Array.isArray(pads) || pads.length % 2 !== 0 || pads.length / 2 > x.ndim || pads.some((p) => !Number.isInteger(p))) {
+  if (!isList(pads) || pads.length % 2 !== 0 || pads.length / 2 > x.ndim || pads.some((p) => !Number.isInteger(p))) {
     throw new ArgumentError(`pad: pads must be integer [before, after] pairs for at most ${x.ndim} axes, got ${JSON.stringify(pads)}`);
   }
   let cur = x;
@@ -336,12 +352,9 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   const out = filled(shape, value, cur.dtype);
   if (cur.size > 0) K.stridedScatter(cur.data, out.data, offset, packLayout(cur.shape, [st]), false);
   if (needsGrad(cur)) {
+    // the gradient is g cropped to where the input was written: a slice, differentiable again
     const src = cur;
-    record("pad", out, [cur], (g) => {
-      const back = Tensor.empty(src.shape, g.dtype);
-      if (back.size > 0) K.stridedCopy(g.data, back.data, offset, packLayout(src.shape, [st]));
-      return [back];
-    });
+    record("pad", out, [cur], (g) => [sliceView(g, offset, [...src.shape], st)]);
   }
   return out;
 }
@@ -372,8 +385,10 @@ export function roll(x: Tensor, shifts: number | readonly number[], axes?: numbe
 /** Tiles x: repeat(x, [2, 3]) stacks 2 copies along axis -2 and 3 along axis -1, like torch.repeat. */
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   assertTensor("repeat", x);
-  if (!Array.isArray(reps) || reps.length < x.ndim || reps.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new ArgumentError(`repeat: reps ${JSON.stringify(reps)} must be non-negative integers, at least one per axis of ${fmtShape(x.shape)}`);
+  if (!isList(reps) || reps.length < x.ndim || reps.some((r) => !Number.isInteger(r) || r < 0)) {
+    throw new ArgumentError(
+      `repeat: reps ${JSON.stringify(reps)} must be non-negative integers, at least one per axis of ${fmtShape(x.shape)}`,
+    );
   }
   const lead = reps.length - x.ndim;
   const src = [...new Array<number>(lead).fill(1), ...x.shape];
@@ -423,7 +438,9 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   assertInt("gather", index, "index");
   const a = normAxis("gather", axis, x.ndim);
   if (index.ndim !== x.ndim || index.shape.some((d, i) => i !== a && d !== x.shape[i])) {
-    throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} must match input shape ${fmtShape(x.shape)} except along axis ${axis}`);
+    throw new ShapeError(
+      `gather: index shape ${fmtShape(index.shape)} must match input shape ${fmtShape(x.shape)} except along axis ${axis}`,
+    );
   }
   const [outer, n, inner] = around(x.shape, a);
   const idx = checkIndices("gather", index, n);
@@ -462,19 +479,29 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   assertInt("indexSelect", index, "index");
   if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
   const a = normAxis("indexSelect", axis, x.ndim);
+  return selectAlong(x, a, checkIndices("indexSelect", index, x.shape[a]!, true));
+}
+
+/** indexSelect on validated, non-negative indices; its backward is addAlong. */
+function selectAlong(x: Tensor, a: number, idx: Int32Array): Tensor {
   const [outer, n, inner] = around(x.shape, a);
-  const idx = checkIndices("indexSelect", index, n, true);
   const shape = [...x.shape];
   shape[a] = idx.length;
   const out = Tensor.empty(shape, x.dtype);
   K.indexSelect(x.data, idx, out.data, outer, n, inner, idx.length);
-  if (needsGrad(x)) {
-    record("indexSelect", out, [x], (g) => {
-      const dx = filled(x.shape, 0, g.dtype);
-      K.indexAdd(g.data, idx, dx.data, outer, n, inner, idx.length);
-      return [dx];
-    });
-  }
+  if (needsGrad(x)) record("indexSelect", out, [x], (g) => [addAlong(g, x.shape, a, idx)]);
+  return out;
+}
+
+/**
+ * Adjoint of selectAlong: zeros of `shape` with the slices of g added at idx along axis a.
+ * Recorded (its backward is selectAlong) so indexSelect is differentiable to any order.
+ */
+function addAlong(g: Tensor, shape: Shape, a: number, idx: Int32Array): Tensor {
+  const [outer, n, inner] = around(shape, a);
+  const out = filled(shape, 0, g.dtype);
+  K.indexAdd(g.data, idx, out.data, outer, n, inner, idx.length);
+  if (needsGrad(g)) record("indexAdd", out, [g], (gg) => [selectAlong(gg, a, idx)]);
   return out;
 }
 

@@ -11,14 +11,26 @@ export function assertTensor(op: string, x: unknown, what = "input"): Tensor {
   return x;
 }
 
+/**
+ * Array.isArray narrows a `readonly T[]` argument to `any[]`, which erases the element type for the
+ * rest of the function; this guard keeps the declared element type.
+ */
+export function isList(x: unknown): x is readonly unknown[] {
+  return Array.isArray(x);
+}
+
 export function describe(x: unknown): string {
-  if (x === null) return "null";
+  if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return "an array (wrap it with tensor())";
-  return typeof x === "object" ? (x.constructor?.name ?? "object") : `${typeof x} ${String(x)}`;
+  if (typeof x === "object") return x.constructor?.name ?? "object";
+  if (typeof x === "function") return "a function";
+  // only primitives are left, and each has its own toString
+  return `${typeof x} ${(x as string | number | boolean | bigint | symbol).toString()}`;
 }
 
 export function assertFloat(op: string, x: Tensor, what = "input"): void {
-  if (!isFloat(x.dtype)) throw new DTypeError(`${op}: ${what} must be float32 or float64, got ${x.dtype} tensor of shape ${fmtShape(x.shape)}`);
+  if (!isFloat(x.dtype))
+    throw new DTypeError(`${op}: ${what} must be float32 or float64, got ${x.dtype} tensor of shape ${fmtShape(x.shape)}`);
 }
 
 export function assertInt(op: string, x: Tensor, what = "indices"): void {
