@@ -22,3 +22,10 @@ export {
   type NativeInfo,
 } from "./backend/index.js";
 export * from "./ops/index.js";
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export * as tasks from "./tasks/index.js";
+export { encode as encodeSafetensors, decode as decodeSafetensors, type SafetensorsContent } from "./io/safetensors.js";
+export { createModel, modelSpec, modelSpecs } from "./models/registry.js";
+export type { TaskModel, ModelSpec, ModelConfig } from "./models/task-model.js";
+export { VERSION } from "./version.js";

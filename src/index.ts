@@ -33,3 +33,8 @@ if (wanted === "native" && !loaded.addon) {
 setBackend((wanted as BackendName | undefined) || (loaded.addon ? "native" : "ts"));
 
 export * from "./engram.js";
+// Node-only: files and the training loop (it writes checkpoints and logs)
+export { saveSafetensors, loadSafetensors, writeFileAtomic } from "./io/safetensors-file.js";
+export { Trainer, type TrainerOptions, type TrainResult, type StepInfo, type EarlyStopping } from "./train/trainer.js";
+export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FILE, type Checkpoint, type CheckpointMeta } from "./train/checkpoint.js";
+export { Progress, type ProgressOptions } from "./train/progress.js";

@@ -5,7 +5,8 @@
  * the fallback. Routing is a few instanceof checks, cheap enough for the per-op hot path, and it
  * mirrors exactly what native/kernels/*.cc accept (the addon throws on anything else).
  */
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type Kernels, type TypedArray, type UnaryOp } from "../kernels.js";
+import { BackendError } from "../../core/errors.js";
+import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout, type TypedArray, type UnaryOp } from "../kernels.js";
 import type { NativeAddon } from "./binding.js";
 
 const U_LOGICAL_NOT = opCode(UNARY_OPS, "logicalNot");
@@ -25,9 +26,56 @@ const sameNonF64 = (x: TypedArray, out: TypedArray): boolean => !(x instanceof F
 
 const isIntOrBool = (a: TypedArray): a is Int32Array | Uint8Array => a instanceof Int32Array || a instanceof Uint8Array;
 
+// ---------------------------------------------------------------- buffer guards
+//
+// The op layer sizes every buffer from the tensors' shapes, but a Tensor can be built (or its data
+// replaced) with storage that does not match its shape. The ts kernels then read `undefined`; the
+// addon would read or write past the end of the buffer and can take the process down. These
+// checks cost a few comparisons per call and turn that into a BackendError.
+
+function need(kernel: string, what: string, a: { length: number } | null, n: number): void {
+  if (a !== null && a.length < n) {
+    throw new BackendError(
+      `${kernel}: ${what} holds ${a.length} elements where ${n} are needed (a tensor's data does not match its shape)`,
+    );
+  }
+}
+
+function same(kernel: string, a: { length: number }, b: { length: number }): void {
+  if (a.length !== b.length) {
+    throw new BackendError(`${kernel}: input holds ${a.length} elements and output ${b.length} (a tensor's data does not match its shape)`);
+  }
+}
+
+/** Elements a packed layout covers (the output size of an elementwise or strided kernel). */
+function layoutTotal(layout: Layout): number {
+  let total = 1;
+  for (let d = 0; d < layout[0]!; d++) total *= layout[1 + d]!;
+  return total;
+}
+
+/** Checks that every offset operand `k` reaches through the layout, starting at `offset`, lies inside `a`. */
+function within(kernel: string, what: string, a: { length: number }, offset: number, layout: Layout, k: number): void {
+  const nd = layout[0]!;
+  if (layoutTotal(layout) === 0) return;
+  let lo = offset;
+  let hi = offset;
+  for (let d = 0; d < nd; d++) {
+    const reach = (layout[1 + d]! - 1) * layout[1 + nd * (k + 1) + d]!;
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  if (lo < 0 || hi >= a.length) {
+    throw new BackendError(
+      `${kernel}: ${what} holds ${a.length} elements but the layout reaches offsets ${lo}..${hi} (a tensor's data does not match its shape)`,
+    );
+  }
+}
+
 export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kernels {
   return {
     unary(op, x, out, p0, p1) {
+      same("unary", x, out);
       if (x instanceof Float32Array) {
         if (out instanceof Float32Array || (out instanceof Uint8Array && isBoolUnary(op))) return addon.unary(op, x, out, p0, p1);
       } else if (x instanceof Int32Array) {
@@ -41,6 +89,7 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     unaryGrad(op, x, y, dy, dx, p0, p1) {
+      for (const a of [y, dy, dx]) same("unaryGrad", x, a);
       if (
         x instanceof Float32Array &&
         y instanceof Float32Array &&
@@ -54,6 +103,9 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     binary(op, a, b, out, layout) {
+      need("binary", "output", out, layoutTotal(layout));
+      within("binary", "first operand", a, 0, layout, 0);
+      within("binary", "second operand", b, 0, layout, 1);
       const boolResult = op >= B_FIRST_BOOL_RESULT;
       if (a instanceof Float32Array) {
         if (b instanceof Float32Array && (boolResult ? out instanceof Uint8Array : out instanceof Float32Array)) {
@@ -66,11 +118,17 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     where(cond, a, b, out, layout) {
+      need("where", "output", out, layoutTotal(layout));
+      within("where", "condition", cond, 0, layout, 0);
+      within("where", "first operand", a, 0, layout, 1);
+      within("where", "second operand", b, 0, layout, 2);
       if (sameNonF64(a, out) && a.constructor === b.constructor) return addon.where(cond, a, b, out, layout);
       fallback.where(cond, a, b, out, layout);
     },
 
     reduce(op, x, out, outer, n, inner) {
+      need("reduce", "input", x, outer * n * inner);
+      need("reduce", "output", out, outer * inner);
       const arg = op === R_ARGMAX || op === R_ARGMIN;
       if (x instanceof Float32Array) {
         if (arg ? out instanceof Int32Array : out instanceof Float32Array) return addon.reduce(op, x, out, outer, n, inner);
@@ -81,6 +139,11 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     matmul(a, b, out, batch, m, n, k, transA, transB, strideA, strideB) {
+      if (batch > 0) {
+        if (m * k > 0) need("matmul", "first operand", a, (batch - 1) * strideA + m * k);
+        if (k * n > 0) need("matmul", "second operand", b, (batch - 1) * strideB + k * n);
+        need("matmul", "output", out, batch * m * n);
+      }
       if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) {
         return addon.matmul(a, b, out, batch, m, n, k, transA, transB, strideA, strideB);
       }
@@ -88,11 +151,14 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     softmax(x, out, outer, n, log) {
+      need("softmax", "input", x, outer * n);
+      need("softmax", "output", out, outer * n);
       if (x instanceof Float32Array && out instanceof Float32Array) return addon.softmax(x, out, outer, n, log);
       fallback.softmax(x, out, outer, n, log);
     },
 
     softmaxGrad(y, dy, dx, outer, n, log) {
+      for (const a of [y, dy, dx]) need("softmaxGrad", "buffer", a, outer * n);
       if (y instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) {
         return addon.softmaxGrad(y, dy, dx, outer, n, log);
       }
@@ -100,6 +166,12 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     layerNorm(x, gamma, beta, out, mean, rstd, outer, n, eps) {
+      need("layerNorm", "input", x, outer * n);
+      need("layerNorm", "output", out, outer * n);
+      need("layerNorm", "statistics", mean, outer);
+      need("layerNorm", "statistics", rstd, outer);
+      need("layerNorm", "weight", gamma, n);
+      need("layerNorm", "bias", beta, n);
       if (
         x instanceof Float32Array &&
         out instanceof Float32Array &&
@@ -114,6 +186,9 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     layerNormGrad(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, outer, n) {
+      for (const a of [x, dy, dx]) need("layerNormGrad", "buffer", a, outer * n);
+      for (const a of [mean, rstd]) need("layerNormGrad", "statistics", a, outer);
+      for (const a of [gamma, dgamma, dbeta]) need("layerNormGrad", "weight", a, n);
       if (
         x instanceof Float32Array &&
         mean instanceof Float32Array &&
@@ -130,41 +205,60 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
     },
 
     stridedCopy(x, out, offset, layout) {
+      need("stridedCopy", "output", out, layoutTotal(layout));
+      within("stridedCopy", "input", x, offset, layout, 0);
       if (sameNonF64(x, out)) return addon.stridedCopy(x, out, offset, layout);
       fallback.stridedCopy(x, out, offset, layout);
     },
 
     stridedScatter(src, out, offset, layout, accumulate) {
+      need("stridedScatter", "source", src, layoutTotal(layout));
+      within("stridedScatter", "output", out, offset, layout, 0);
       if (sameNonF64(src, out)) return addon.stridedScatter(src, out, offset, layout, accumulate);
       fallback.stridedScatter(src, out, offset, layout, accumulate);
     },
 
     gather(x, index, out, outer, n, inner, k) {
+      need("gather", "input", x, outer * n * inner);
+      need("gather", "index", index, outer * k * inner);
+      need("gather", "output", out, outer * k * inner);
       if (sameNonF64(x, out)) return addon.gather(x, index, out, outer, n, inner, k);
       fallback.gather(x, index, out, outer, n, inner, k);
     },
 
     scatterAdd(src, index, out, outer, n, inner, k) {
+      need("scatterAdd", "source", src, outer * k * inner);
+      need("scatterAdd", "index", index, outer * k * inner);
+      need("scatterAdd", "output", out, outer * n * inner);
       if (sameNonF64(src, out)) return addon.scatterAdd(src, index, out, outer, n, inner, k);
       fallback.scatterAdd(src, index, out, outer, n, inner, k);
     },
 
     indexSelect(x, index, out, outer, n, inner, k) {
+      need("indexSelect", "input", x, outer * n * inner);
+      need("indexSelect", "index", index, k);
+      need("indexSelect", "output", out, outer * k * inner);
       if (sameNonF64(x, out)) return addon.indexSelect(x, index, out, outer, n, inner, k);
       fallback.indexSelect(x, index, out, outer, n, inner, k);
     },
 
     indexAdd(src, index, out, outer, n, inner, k) {
+      need("indexAdd", "source", src, outer * k * inner);
+      need("indexAdd", "index", index, k);
+      need("indexAdd", "output", out, outer * n * inner);
       if (sameNonF64(src, out)) return addon.indexAdd(src, index, out, outer, n, inner, k);
       fallback.indexAdd(src, index, out, outer, n, inner, k);
     },
 
     cast(x, out) {
+      same("cast", x, out);
       if (!(x instanceof Float64Array) && !(out instanceof Float64Array)) return addon.cast(x, out);
       fallback.cast(x, out);
     },
 
     tri(x, out, batch, rows, cols, diag, upper) {
+      need("tri", "input", x, batch * rows * cols);
+      need("tri", "output", out, batch * rows * cols);
       if (sameNonF64(x, out)) return addon.tri(x, out, batch, rows, cols, diag, upper);
       fallback.tri(x, out, batch, rows, cols, diag, upper);
     },

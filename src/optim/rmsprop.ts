@@ -1,0 +1,48 @@
+/** RMSprop as PyTorch defines it: eps is added outside the square root; optional momentum and centering. */
+import type { FloatArray, TypedArray } from "../backend/kernels.js";
+import { checkBoolean, checkNumber, Optimizer, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
+
+export type RMSpropHyper = { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean };
+export type RMSpropOptions = Partial<RMSpropHyper>;
+
+export class RMSprop extends Optimizer<RMSpropHyper> {
+  /** Defaults: lr 1e-2, alpha 0.99, eps 1e-8, weightDecay 0, momentum 0, centered false. */
+  constructor(params: ParamsInput<RMSpropHyper>, options: RMSpropOptions = {}) {
+    super("RMSprop", params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false }, options, [
+      "squareAvg",
+      "gradAvg",
+      "momentumBuffer",
+    ]);
+  }
+
+  protected validateGroup(g: RMSpropHyper): void {
+    checkNumber(this.name, "lr", g.lr, { min: 0 });
+    checkNumber(this.name, "alpha", g.alpha, { min: 0 });
+    checkNumber(this.name, "eps", g.eps, { min: 0 });
+    checkNumber(this.name, "weightDecay", g.weightDecay, { min: 0 });
+    checkNumber(this.name, "momentum", g.momentum, { min: 0 });
+    checkBoolean(this.name, "centered", g.centered);
+  }
+
+  protected update(p: FloatArray, g: TypedArray, group: ParamGroup<RMSpropHyper>, state: ParamState): void {
+    const { lr, alpha, eps, weightDecay: wd, momentum, centered } = group;
+    const sq = this.buffer(state, "squareAvg", p);
+    const avgG = centered ? this.buffer(state, "gradAvg", p) : null;
+    const buf = momentum > 0 ? this.buffer(state, "momentumBuffer", p) : null;
+    const n = p.length;
+    for (let i = 0; i < n; i++) {
+      const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+      sq[i] = sq[i]! * alpha + (1 - alpha) * gi * gi;
+      let avg: number;
+      if (avgG !== null) {
+        avgG[i] = avgG[i]! * alpha + (1 - alpha) * gi;
+        const a = avgG[i]!;
+        avg = Math.sqrt(sq[i]! - a * a) + eps;
+      } else avg = Math.sqrt(sq[i]!) + eps;
+      if (buf !== null) {
+        buf[i] = buf[i]! * momentum + gi / avg;
+        p[i] = p[i]! - lr * buf[i]!;
+      } else p[i] = p[i]! + -lr * (gi / avg);
+    }
+  }
+}

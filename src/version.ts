@@ -1,0 +1,2 @@
+/** Engram's version, recorded in checkpoints (kept equal to package.json's by a test). */
+export const VERSION = "0.1.0";
