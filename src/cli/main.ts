@@ -1,8 +1,11 @@
 /** The `engram` command. Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { EngramError } from "../core/errors.js";
+import { ArgumentError, EngramError } from "../core/errors.js";
+import { modelSpecs } from "../models/registry.js";
+import { taskInfo } from "../tasks/registry.js";
 import { runDemo } from "./demo.js";
 import { doctorReport } from "./doctor.js";
+import { evalCommand, infoCommand, trainCommand } from "./train.js";
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
@@ -36,6 +39,90 @@ export function buildProgram(): Command {
       runDemo({ ...o, log: (l) => console.log(l) });
     });
   program
+    .command("train")
+    .description("train a model on a task, writing a checkpoint and metrics.jsonl to --out")
+    .argument("<model>", "model name (see `engram models`)")
+    .option("--task <name>", "task name (see `engram tasks`)")
+    .option("--steps <n>", "optimizer steps", intArg("--steps", 1))
+    .option("--batch-size <n>", "examples per step", intArg("--batch-size", 1))
+    .option("--lr <x>", "learning rate", numArg("--lr"))
+    .option("--seed <n>", "random seed (initialisation, dropout)", intArg("--seed", 0))
+    .option("--eval-every <n>", "evaluate on the validation split every n steps", intArg("--eval-every", 0))
+    .option("--out <dir>", "run directory (default runs/<model>-<task>)")
+    .option("--resume <dir>", "continue the run saved in this directory (or checkpoint file)")
+    .option("--config <file>", "JSON or YAML file with model, task and training sections; flags override it")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  engram train lstm --task copy\n  engram train lstm --task copy --steps 500 --out runs/quick\n  engram train lstm --resume runs/quick --steps 1000\n  engram train lstm --task copy --config copy.yaml",
+    )
+    .action(async (model: string, o: Record<string, unknown>) => {
+      const r = await trainCommand(model, { ...o, progress: process.stderr });
+      const metrics = Object.entries(r.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join("  ");
+      console.log(`${r.stoppedBy === "non-finite" ? "stopped" : "done"} at step ${r.step}: ${metrics}`);
+      console.log(`checkpoint: ${r.checkpoint}`);
+      // thrown, not process.exitCode: main's return value becomes the exit code and would reset it
+      if (r.error !== undefined) throw new EngramError(`${r.error} (the last good checkpoint was kept)`);
+    });
+  program
+    .command("eval")
+    .description("evaluate a checkpoint on its task's test split (or validation), optionally at other lengths")
+    .argument("<checkpoint>", "run directory or checkpoint file")
+    .option("--split <name>", "test or validation", "test")
+    .option("--batches <n>", "batches to evaluate", intArg("--batches", 1), 8)
+    .option("--lengths <min:max>", "evaluate at these lengths (length generalisation)")
+    .addHelpText("after", "\nExamples:\n  engram eval runs/lstm-copy\n  engram eval runs/lstm-copy --lengths 20:30")
+    .action(async (checkpoint: string, o: { split: string; batches: number; lengths?: string }) => {
+      // ArgumentError, not commander's InvalidArgumentError: thrown from an action, commander
+      // would not print the latter and main would exit 2 silently
+      if (o.split !== "test" && o.split !== "validation") throw new ArgumentError("eval: --split must be test or validation");
+      let lengths: [number, number] | undefined;
+      if (o.lengths !== undefined) {
+        const m = /^(\d+):(\d+)$/.exec(o.lengths);
+        if (!m) throw new ArgumentError("eval: --lengths must look like 20:30");
+        lengths = [Number(m[1]), Number(m[2])];
+      }
+      const { meta, metrics } = await evalCommand(checkpoint, { split: o.split, batches: o.batches, ...(lengths ? { lengths } : {}) });
+      console.log(
+        `${meta.model.name} on ${meta.task?.name ?? "?"} (${o.split}${lengths ? `, lengths ${lengths.join("-")}` : ""}), step ${meta.step}`,
+      );
+      for (const [k, v] of Object.entries(metrics)) console.log(`  ${k.padEnd(22)} ${v.toFixed(4)}`);
+    });
+  program
+    .command("info")
+    .description("show what a checkpoint holds: model, task, training settings, step, metrics")
+    .argument("<checkpoint>", "run directory or checkpoint file")
+    .action(async (checkpoint: string) => {
+      for (const l of await infoCommand(checkpoint)) console.log(l);
+    });
+  program
+    .command("models")
+    .description("list the models `engram train` knows")
+    .action(() => {
+      for (const m of modelSpecs()) {
+        console.log(`${m.name.padEnd(12)} ${m.description}`);
+        console.log(
+          `${"".padEnd(12)} tasks: ${m.kinds.join(", ")}; options: ${Object.entries(m.defaults)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(" ")}`,
+        );
+      }
+    });
+  program
+    .command("tasks")
+    .description("list the tasks and their options")
+    .action(() => {
+      for (const t of taskInfo()) {
+        console.log(`${t.name.padEnd(12)} ${t.description}`);
+        console.log(
+          `${"".padEnd(12)} options: ${Object.entries(t.defaults)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}`,
+        );
+      }
+    });
+  program
     .command("doctor")
     .description("show the backend, BLAS, threads and CPU features in use, and why the native core failed if it did")
     .action(() => {
@@ -50,6 +137,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof ArgumentError) {
+      // a bad name or setting given on the command line is a usage error
+      console.error(`engram: ${err.message}`);
+      return 2;
+    }
     if (err instanceof EngramError) {
       console.error(`engram: ${err.message}`);
       return 1;

@@ -1,0 +1,91 @@
+/**
+ * A training run's settings: defaults from the model's registry entry, then a JSON or YAML config
+ * file, then command-line flags. The resolved settings are stored in the checkpoint, so `--resume`
+ * and `engram eval` rebuild exactly the same model, task and optimizer.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { ArgumentError } from "../core/errors.js";
+import { didYouMean } from "../core/suggest.js";
+import type { ModelSpec } from "../models/task-model.js";
+
+export interface TrainingSettings {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  optimizer: "adam" | "rmsprop" | "sgd";
+  clipGradNorm?: number;
+  evalEvery?: number;
+  evalBatches?: number;
+  gradAccumulation?: number;
+  seed: number;
+}
+
+export interface RunConfig {
+  model: Record<string, unknown>;
+  task: Record<string, unknown>;
+  training: TrainingSettings;
+}
+
+const TRAINING_KEYS = ["steps", "batchSize", "lr", "optimizer", "clipGradNorm", "evalEvery", "evalBatches", "gradAccumulation", "seed"];
+
+/** Reads a JSON or YAML config file: { model?: {...}, task?: {...}, training?: {...} }. */
+export function readConfigFile(path: string): Partial<RunConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ArgumentError(`--config: cannot read ${path}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ArgumentError(
+      `--config: ${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`,
+    );
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new ArgumentError(`--config: ${path} must hold an object with model, task and training sections`);
+  const out: Partial<RunConfig> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    if (key !== "model" && key !== "task" && key !== "training") {
+      throw new ArgumentError(`--config: ${path}: unknown section ${JSON.stringify(key)}${didYouMean(key, ["model", "task", "training"])}`);
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value))
+      throw new ArgumentError(`--config: ${path}: section ${key} must be an object`);
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}
+
+/** Merges the layers and validates the training settings. */
+export function resolveRunConfig(spec: ModelSpec, file: Partial<RunConfig>, flags: Partial<TrainingSettings>): RunConfig {
+  const fileTraining = (file.training ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(fileTraining)) {
+    if (!TRAINING_KEYS.includes(key))
+      throw new ArgumentError(`--config: unknown training setting ${JSON.stringify(key)}${didYouMean(key, TRAINING_KEYS)}`);
+  }
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const training = { seed: 0, ...spec.training, ...fileTraining, ...defined } as TrainingSettings;
+  const int = (k: keyof TrainingSettings, min: number): void => {
+    const v = training[k];
+    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min))
+      throw new ArgumentError(`train: ${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  };
+  int("steps", 1);
+  int("batchSize", 1);
+  int("seed", 0);
+  int("evalEvery", 0);
+  int("evalBatches", 1);
+  int("gradAccumulation", 1);
+  if (typeof training.lr !== "number" || !(training.lr > 0))
+    throw new ArgumentError(`train: lr must be a positive number, got ${JSON.stringify(training.lr)}`);
+  if (training.clipGradNorm !== undefined && !(typeof training.clipGradNorm === "number" && training.clipGradNorm > 0)) {
+    throw new ArgumentError(`train: clipGradNorm must be a positive number, got ${JSON.stringify(training.clipGradNorm)}`);
+  }
+  if (!["adam", "rmsprop", "sgd"].includes(training.optimizer)) {
+    throw new ArgumentError(`train: optimizer must be adam, rmsprop or sgd, got ${JSON.stringify(training.optimizer)}`);
+  }
+  return { model: file.model ?? {}, task: file.task ?? {}, training };
+}

@@ -1,0 +1,184 @@
+/** `engram train`, `engram eval` and `engram info`: runs, checkpoints and what they hold. */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { defaultGenerator, manualSeed } from "../core/rng.js";
+import { ArgumentError, CheckpointError } from "../core/errors.js";
+import { createModel, modelSpec } from "../models/registry.js";
+import type { TaskModel } from "../models/task-model.js";
+import { Adam, RMSprop, SGD, type Hyper, type Optimizer } from "../optim/index.js";
+import { createTask } from "../tasks/registry.js";
+import type { Task } from "../tasks/task.js";
+import { CHECKPOINT_FILE, loadCheckpoint, type CheckpointMeta } from "../train/checkpoint.js";
+import { Trainer, type TrainResult } from "../train/trainer.js";
+import { readConfigFile, resolveRunConfig, type RunConfig, type TrainingSettings } from "./run-config.js";
+
+export interface TrainFlags extends Partial<TrainingSettings> {
+  task?: string;
+  out?: string;
+  resume?: string;
+  config?: string;
+  progress?: NodeJS.WritableStream | false;
+}
+
+function makeOptimizer(model: TaskModel, t: TrainingSettings): Optimizer<Hyper> {
+  const params = model.parameters();
+  switch (t.optimizer) {
+    case "adam":
+      return new Adam(params, { lr: t.lr });
+    case "rmsprop":
+      return new RMSprop(params, { lr: t.lr, momentum: 0.9 });
+    case "sgd":
+      return new SGD(params, { lr: t.lr, momentum: 0.9 });
+  }
+}
+
+/** A checkpoint path from a run directory or a file path. */
+export function checkpointPath(p: string): string {
+  if (existsSync(p) && statSync(p).isDirectory()) return join(p, CHECKPOINT_FILE);
+  return p;
+}
+
+interface Built {
+  task: Task;
+  model: TaskModel;
+  trainer: Trainer;
+  run: RunConfig;
+}
+
+function build(modelName: string, taskName: string, run: RunConfig, outDir: string, progress: TrainFlags["progress"]): Built {
+  manualSeed(run.training.seed);
+  const task = createTask(taskName, run.task);
+  const { model, config } = createModel(modelName, run.model, task);
+  const optimizer = makeOptimizer(model, run.training);
+  const t = run.training;
+  const trainer = new Trainer({
+    model,
+    optimizer,
+    task,
+    loss: (b) => model.loss(b),
+    predict: (b) => model.predict(b),
+    steps: t.steps,
+    batchSize: t.batchSize,
+    ...(t.clipGradNorm !== undefined ? { clipGradNorm: t.clipGradNorm } : {}),
+    ...(t.evalEvery !== undefined ? { evalEvery: t.evalEvery } : {}),
+    ...(t.evalBatches !== undefined ? { evalBatches: t.evalBatches } : {}),
+    ...(t.gradAccumulation !== undefined ? { gradAccumulation: t.gradAccumulation } : {}),
+    outDir,
+    generator: defaultGenerator,
+    describe: {
+      model: { name: modelName, config },
+      task: { name: taskName, config: { ...task.config } },
+      training: { ...t },
+    },
+    ...(progress !== undefined ? { progress } : {}),
+  });
+  return { task, model, trainer, run };
+}
+
+export async function trainCommand(modelName: string, flags: TrainFlags): Promise<TrainResult & { outDir: string; checkpoint: string }> {
+  const settings: Partial<TrainingSettings> = {};
+  for (const k of ["steps", "batchSize", "lr", "seed", "optimizer", "clipGradNorm", "evalEvery"] as const) {
+    if (flags[k] !== undefined) (settings as Record<string, unknown>)[k] = flags[k];
+  }
+  let built: Built;
+  let outDir: string;
+  if (flags.resume !== undefined) {
+    const path = checkpointPath(flags.resume);
+    const ck = await loadCheckpoint(path);
+    if (ck.meta.model.name !== modelName)
+      throw new ArgumentError(`train: --resume ${flags.resume} holds a ${ck.meta.model.name} model, not ${modelName}`);
+    if (flags.task !== undefined && flags.task !== ck.meta.task?.name) {
+      throw new ArgumentError(`train: --resume ${flags.resume} was trained on ${ck.meta.task?.name ?? "no task"}, not ${flags.task}`);
+    }
+    const task = ck.meta.task;
+    if (task === undefined) throw new CheckpointError(`train: --resume ${path} does not say which task it was trained on`);
+    const saved = { model: ck.meta.model.config, task: task.config, training: ck.meta.training ?? {} } as unknown as Partial<RunConfig>;
+    const run = resolveRunConfig(modelSpec(modelName), saved, settings);
+    outDir = flags.out ?? (path.endsWith(CHECKPOINT_FILE) ? path.slice(0, -CHECKPOINT_FILE.length - 1) || "." : ".");
+    built = build(modelName, task.name, run, outDir, flags.progress);
+    await built.trainer.resume(path);
+  } else {
+    if (flags.task === undefined) throw new ArgumentError("train: --task is required (see `engram tasks`)");
+    modelSpec(modelName); // unknown names fail before the config file is read
+    const file = flags.config !== undefined ? readConfigFile(flags.config) : {};
+    const run = resolveRunConfig(modelSpec(modelName), file, settings);
+    outDir = flags.out ?? join("runs", `${modelName}-${flags.task}`);
+    built = build(modelName, flags.task, run, outDir, flags.progress);
+  }
+  const result = await built.trainer.run();
+  return { ...result, outDir, checkpoint: built.trainer.checkpointPath! };
+}
+
+export interface EvalFlags {
+  split?: "validation" | "test";
+  batches?: number;
+  batchSize?: number;
+  /** Evaluate at other lengths (length generalisation): [min, max]. */
+  lengths?: [number, number];
+}
+
+export async function evalCommand(
+  checkpoint: string,
+  flags: EvalFlags,
+): Promise<{ meta: CheckpointMeta; metrics: Record<string, number> }> {
+  const path = checkpointPath(checkpoint);
+  const ck = await loadCheckpoint(path);
+  const saved = ck.meta.task;
+  if (!saved) throw new CheckpointError(`eval: ${path} does not say which task it was trained on`);
+  // a model or task the checkpoint cannot rebuild is a bad file, not a usage error
+  const fromFile = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof ArgumentError) throw new CheckpointError(`eval: ${path}: ${e.message}`);
+      throw e;
+    }
+  };
+  let task = fromFile(() => createTask(saved.name, saved.config));
+  if (flags.lengths) task = task.withLengths(flags.lengths[0], flags.lengths[1]);
+  const { model } = fromFile(() => createModel(ck.meta.model.name, ck.meta.model.config, task));
+  model.loadStateDict(ck.model);
+  const training = (ck.meta.training ?? {}) as Partial<TrainingSettings>;
+  const trainer = new Trainer({
+    model,
+    optimizer: makeOptimizer(model, { steps: 1, batchSize: 1, lr: 1, optimizer: "sgd", seed: 0 }),
+    task,
+    loss: (b) => model.loss(b),
+    predict: (b) => model.predict(b),
+    steps: 1,
+    batchSize: flags.batchSize ?? training.batchSize ?? 32,
+    evalBatches: flags.batches ?? 8,
+    describe: { model: ck.meta.model },
+    progress: false,
+  });
+  return { meta: ck.meta, metrics: trainer.evaluate(flags.split ?? "test") };
+}
+
+export async function infoCommand(checkpoint: string): Promise<string[]> {
+  const path = checkpointPath(checkpoint);
+  const ck = await loadCheckpoint(path);
+  const m = ck.meta;
+  let params = 0;
+  for (const t of ck.model.values()) params += t.size;
+  const fmt = (o: Record<string, unknown>): string =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(" ");
+  const lines = [
+    `checkpoint   ${path}`,
+    `engram       ${m.engramVersion} (format ${m.format})`,
+    `model        ${m.model.name}  ${fmt(m.model.config)}`,
+    `parameters   ${params.toLocaleString("en-US")} in ${ck.model.size} tensors`,
+  ];
+  if (m.task) lines.push(`task         ${m.task.name}  ${fmt(m.task.config)}`);
+  if (m.training) lines.push(`training     ${fmt(m.training)}`);
+  lines.push(`step         ${m.step}`);
+  if (m.metrics && Object.keys(m.metrics).length > 0) {
+    lines.push(
+      `metrics      ${Object.entries(m.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join("  ")}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,35 @@
+/** The models `engram train` knows by name. */
+import { ArgumentError } from "../core/errors.js";
+import { didYouMean } from "../core/suggest.js";
+import type { Task } from "../tasks/task.js";
+import { lstmSpec } from "./lstm-tagger.js";
+import { resolveConfig, type ModelConfig, type ModelSpec, type TaskModel } from "./task-model.js";
+
+const MODELS: readonly ModelSpec[] = [lstmSpec];
+
+export function modelSpecs(): readonly ModelSpec[] {
+  return MODELS;
+}
+
+export function modelSpec(name: string): ModelSpec {
+  const spec = MODELS.find((m) => m.name === name);
+  if (!spec) {
+    const names = MODELS.map((m) => m.name);
+    throw new ArgumentError(`createModel: unknown model ${JSON.stringify(name)}${didYouMean(name, names)}; models are ${names.join(", ")}`);
+  }
+  return spec;
+}
+
+/** Builds a model for a task; the config is validated and completed with defaults. */
+export function createModel(
+  name: string,
+  config: Readonly<Record<string, unknown>>,
+  task: Task,
+): { model: TaskModel; config: ModelConfig } {
+  const spec = modelSpec(name);
+  if (!spec.kinds.includes(task.kind)) {
+    throw new ArgumentError(`createModel: model ${name} handles ${spec.kinds.join(" and ")} tasks; ${task.name} is a ${task.kind} task`);
+  }
+  const full = resolveConfig(spec, config);
+  return { model: spec.create(full, task), config: full };
+}

@@ -1,0 +1,54 @@
+/**
+ * The contract between models and tasks: a model trained by the Trainer computes its own loss on
+ * a task's batch and its own predictions in the form the task's `evaluate` expects. A registry entry
+ * says which kinds of task a model handles and builds it from a JSON config.
+ */
+import type { Tensor } from "../autograd/tensor.js";
+import { ArgumentError } from "../core/errors.js";
+import { didYouMean } from "../core/suggest.js";
+import type { Module } from "../nn/module.js";
+import type { Batch, Task } from "../tasks/task.js";
+
+export interface TaskModel extends Module {
+  /** Mean loss over the positions the batch's mask counts (graph recorded). */
+  loss(batch: Batch): Tensor;
+  /** Predictions for `task.evaluate`: probabilities for bit tasks, ids or scores for token tasks. */
+  predict(batch: Batch): Tensor;
+}
+
+export type ModelConfig = Record<string, number | string | boolean>;
+
+export interface ModelSpec {
+  name: string;
+  description: string;
+  kinds: readonly Task["kind"][];
+  /** Every option with its default; a config may set only these. */
+  defaults: Readonly<ModelConfig>;
+  /** Suggested training settings for this model (the CLI's defaults). */
+  training: { steps: number; batchSize: number; lr: number; optimizer: "adam" | "rmsprop" | "sgd"; clipGradNorm?: number };
+  create(config: ModelConfig, task: Task): TaskModel;
+}
+
+/** Fills defaults and rejects unknown options or wrong types, naming the model. */
+export function resolveConfig(spec: ModelSpec, config: Readonly<Record<string, unknown>>): ModelConfig {
+  const out: ModelConfig = { ...spec.defaults };
+  for (const [key, value] of Object.entries(config)) {
+    if (!(key in spec.defaults)) {
+      throw new ArgumentError(
+        `${spec.name}: unknown option ${JSON.stringify(key)}${didYouMean(key, Object.keys(spec.defaults))}; options are ${Object.keys(spec.defaults).join(", ")}`,
+      );
+    }
+    const want = typeof spec.defaults[key];
+    if (typeof value !== want) throw new ArgumentError(`${spec.name}: option ${key} must be a ${want}, got ${JSON.stringify(value)}`);
+    out[key] = value as number | string | boolean;
+  }
+  return out;
+}
+
+/** A positive integer option. */
+export function intOption(spec: string, config: ModelConfig, key: string, min = 1): number {
+  const v = config[key];
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min)
+    throw new ArgumentError(`${spec}: option ${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
