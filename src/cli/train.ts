@@ -1,8 +1,8 @@
 /** `engram train`, `engram eval` and `engram info`: runs, checkpoints and what they hold. */
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { defaultGenerator, manualSeed } from "../core/rng.js";
-import { ArgumentError, CheckpointError } from "../core/errors.js";
+import { ArgumentError, CheckpointError, EngramError } from "../core/errors.js";
 import { createModel, modelSpec } from "../models/registry.js";
 import type { TaskModel } from "../models/task-model.js";
 import { Adam, RMSprop, SGD, type Hyper, type Optimizer } from "../optim/index.js";
@@ -83,6 +83,9 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
   let built: Built;
   let outDir: string;
   if (flags.resume !== undefined) {
+    // the run's settings come from its checkpoint; silently ignoring a file would be worse than refusing it
+    if (flags.config !== undefined)
+      throw new ArgumentError("train: --config cannot be combined with --resume (flags still override the saved settings)");
     const path = checkpointPath(flags.resume);
     const ck = await loadCheckpoint(path);
     if (ck.meta.model.name !== modelName)
@@ -94,7 +97,8 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
     if (task === undefined) throw new CheckpointError(`train: --resume ${path} does not say which task it was trained on`);
     const saved = { model: ck.meta.model.config, task: task.config, training: ck.meta.training ?? {} } as unknown as Partial<RunConfig>;
     const run = resolveRunConfig(modelSpec(modelName), saved, settings);
-    outDir = flags.out ?? (path.endsWith(CHECKPOINT_FILE) ? path.slice(0, -CHECKPOINT_FILE.length - 1) || "." : ".");
+    // next to the checkpoint, whatever the file is called (not the working directory)
+    outDir = flags.out ?? dirname(path);
     built = build(modelName, task.name, run, outDir, flags.progress);
     await built.trainer.resume(path);
   } else {
@@ -130,14 +134,14 @@ export async function evalCommand(
     try {
       return fn();
     } catch (e) {
-      if (e instanceof ArgumentError) throw new CheckpointError(`eval: ${path}: ${e.message}`);
+      if (e instanceof EngramError) throw new CheckpointError(`eval: ${path}: ${e.message}`);
       throw e;
     }
   };
   let task = fromFile(() => createTask(saved.name, saved.config));
   if (flags.lengths) task = task.withLengths(flags.lengths[0], flags.lengths[1]);
   const { model } = fromFile(() => createModel(ck.meta.model.name, ck.meta.model.config, task));
-  model.loadStateDict(ck.model);
+  fromFile(() => model.loadStateDict(ck.model));
   const training = (ck.meta.training ?? {}) as Partial<TrainingSettings>;
   const trainer = new Trainer({
     model,

@@ -7,12 +7,13 @@
  * make batches as pure functions of their index), and the generator, optimizer, schedule and
  * early-stopping state are all checkpointed, so resuming reproduces the uninterrupted run bit for bit.
  */
-import { appendFile, mkdir } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { noGrad } from "../autograd/engine.js";
 import type { Tensor } from "../autograd/tensor.js";
-import { ArgumentError, EngramError } from "../core/errors.js";
+import { ArgumentError, CheckpointError, EngramError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
+import { writeFileAtomic } from "../io/safetensors-file.js";
 import type { Module } from "../nn/module.js";
 import { clipGradNorm, clipGradValue } from "../optim/clip.js";
 import type { Hyper, Optimizer } from "../optim/optimizer.js";
@@ -221,19 +222,58 @@ export class Trainer {
     if (ck.meta.model.name !== this.opts.describe.model.name) {
       throw new EngramError(`resume: ${path} holds a ${ck.meta.model.name} model, not ${this.opts.describe.model.name}`);
     }
-    model.loadStateDict(ck.model);
-    if (ck.optimizer) optimizer.loadStateDict(ck.optimizer);
-    const t = ck.meta.trainer as { early?: EarlyState; scheduler?: unknown } | undefined;
-    if (scheduler && t?.scheduler) scheduler.loadStateDict(t.scheduler as never);
-    if (generator && ck.meta.rng) generator.setState(ck.meta.rng);
-    if (t?.early) this.early = { best: t.early.best, bad: t.early.bad };
+    // the state may not fit this trainer (another config, a hostile file): say which file
+    try {
+      model.loadStateDict(ck.model);
+      if (ck.optimizer) optimizer.loadStateDict(ck.optimizer);
+      const t = ck.meta.trainer as { early?: Partial<EarlyState>; scheduler?: unknown } | undefined;
+      if (scheduler && t?.scheduler) scheduler.loadStateDict(t.scheduler as never);
+      if (generator && ck.meta.rng) generator.setState(ck.meta.rng);
+      if (t?.early) {
+        const { best, bad } = t.early;
+        if (!(best === null || typeof best === "number") || !Number.isSafeInteger(bad) || bad! < 0) {
+          throw new CheckpointError(`early-stopping state ${JSON.stringify(t.early)} is malformed`);
+        }
+        this.early = { best, bad: bad! };
+      }
+    } catch (e) {
+      if (e instanceof EngramError) throw new CheckpointError(`resume: ${path}: ${e.message}`);
+      throw e;
+    }
     this.metrics = ck.meta.metrics ?? {};
     this.step = ck.meta.step;
   }
 
+  /**
+   * Drops the metrics.jsonl records past the current step, so the log matches the checkpoint: a
+   * resumed run was perhaps killed after its last checkpoint, having logged steps it will now
+   * repeat and half a line; a fresh run (step 0) in an old run's directory starts a new log.
+   */
+  private async truncateLog(): Promise<void> {
+    const path = join(this.opts.outDir!, "metrics.jsonl");
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      return; // no log yet: nothing to drop
+    }
+    const kept = text.split("\n").filter((line) => {
+      try {
+        const record = JSON.parse(line) as { step?: unknown };
+        return typeof record.step === "number" && record.step <= this.step;
+      } catch {
+        return false;
+      }
+    });
+    await writeFileAtomic(path, kept.map((l) => l + "\n").join(""));
+  }
+
   async run(): Promise<TrainResult> {
     const { model, optimizer, scheduler, steps } = this.opts;
-    if (this.opts.outDir) await mkdir(this.opts.outDir, { recursive: true });
+    if (this.opts.outDir) {
+      await mkdir(this.opts.outDir, { recursive: true });
+      await this.truncateLog();
+    }
     const evalEvery = this.opts.evalEvery ?? Math.max(1, Math.floor(steps / 10));
     const ckEvery = this.opts.checkpointEvery ?? evalEvery;
     const progress =
