@@ -1,4 +1,4 @@
-import { ArgumentError, fmtShape, ShapeError } from "./errors.js";
+import { ArgumentError, describe, fmtShape, ShapeError } from "./errors.js";
 
 export type Shape = readonly number[];
 
@@ -27,31 +27,46 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
-/** Validates a user-supplied shape: non-negative safe integers with a representable product. */
-export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw new ArgumentError(`${op}: shape must be an array of integers, got ${String(shape)}`);
+/**
+ * Validates a user-supplied or computed output shape: non-negative integers, each at most MAX_SIZE
+ * even when another dimension is 0 (an empty [0, 2**40] tensor would still make ops loop over or
+ * allocate along its huge axis), with at most MAX_SIZE elements. `context` is appended to the shape
+ * in messages (e.g. which arguments produced it).
+ */
+export function checkShape(op: string, shape: unknown, context = ""): number[] {
+  if (!Array.isArray(shape)) throw new ArgumentError(`${op}: shape must be an array of integers, got ${describe(shape)}`);
+  const dims = shape as unknown[];
   let n = 1;
-  for (const d of shape) {
+  for (const d of dims) {
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: invalid shape ${fmtShape(shape as number[])}: dimensions must be non-negative integers`);
+      throw new ShapeError(`${op}: invalid shape ${fmtShape(shape)}${context}: dimensions must be non-negative integers`);
     }
+    if (d > MAX_SIZE) throw new ShapeError(`${op}: shape ${fmtShape(shape)}${context} has a dimension of ${d}, more than ${MAX_SIZE}`);
     n *= d;
   }
-  if (n > MAX_SIZE) throw new ShapeError(`${op}: shape ${fmtShape(shape as number[])} has ${n} elements, more than ${MAX_SIZE}`);
+  if (n > MAX_SIZE) throw new ShapeError(`${op}: shape ${fmtShape(shape)}${context} has ${n} elements, more than ${MAX_SIZE}`);
   return shape as number[];
 }
 
-/** NumPy broadcasting of two shapes. */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+/** NumPy broadcasting of two shapes, or null when they do not broadcast. */
+export function tryBroadcastShapes(a: Shape, b: Shape): number[] | null {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast together`);
-    }
+    if (da !== db && da !== 1 && db !== 1) return null;
     out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** NumPy broadcasting of two shapes; the result must fit in MAX_SIZE elements. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const out = tryBroadcastShapes(a, b);
+  if (out === null) throw new ShapeError(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} cannot be broadcast together`);
+  if (sizeOf(out) > MAX_SIZE) {
+    throw new ShapeError(`${op}: broadcasting ${fmtShape(a)} and ${fmtShape(b)} gives ${fmtShape(out)}, more than ${MAX_SIZE} elements`);
   }
   return out;
 }
@@ -65,18 +80,21 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
   return out;
 }
 
-/** Resolves a possibly negative axis against `ndim`. */
-export function normAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -Math.max(ndim, 1) || axis >= Math.max(ndim, 1)) {
-    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions`);
-  }
-  return axis < 0 ? axis + Math.max(ndim, 1) : axis;
+/** Resolves a possibly negative axis against `ndim` (a 0-d tensor accepts 0 and -1, like PyTorch). */
+export function normAxis(op: string, axis: unknown, ndim: number): number {
+  if (typeof axis !== "number") throw new ArgumentError(`${op}: axis must be an integer, got ${describe(axis)}`);
+  if (!Number.isInteger(axis)) throw new ArgumentError(`${op}: axis ${axis} must be an integer`);
+  const n = Math.max(ndim, 1);
+  if (axis < -n || axis >= n) throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimensions`);
+  return axis < 0 ? axis + n : axis;
 }
 
 /** Resolves a list of axes (undefined = all), sorted and unique. */
-export function normAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
+export function normAxes(op: string, axes: unknown, ndim: number): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axes === "number" ? [axes] : axes;
+  if (typeof axes === "number") return [normAxis(op, axes, ndim)];
+  if (!Array.isArray(axes)) throw new ArgumentError(`${op}: axes must be an integer or an array of integers, got ${describe(axes)}`);
+  const list = axes as unknown[];
   const out = list.map((a) => normAxis(op, a, ndim));
   const sorted = [...new Set(out)].sort((x, y) => x - y);
   if (sorted.length !== out.length) throw new ArgumentError(`${op}: repeated axis in [${list.join(", ")}]`);

@@ -1,11 +1,11 @@
 /** Tensor creation from data, constants and ranges. */
 import type { TypedArray } from "../backend/kernels.js";
-import { allocate, checkDType, dtypeOf, type DType } from "../core/dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
+import { allocate, checkDType, DTYPES, dtypeOf, type DType } from "../core/dtype.js";
+import { ArgumentError, fmtShape, fmtValue, ShapeError } from "../core/errors.js";
 import { checkShape, sizeOf } from "../core/shape.js";
 import { Tensor, type NestedArray } from "../autograd/tensor.js";
 import { filled } from "./elementwise.js";
-import { assertNumber, assertTensor } from "./util.js";
+import { assertNumber, assertTensor, dtypeOption, optionsOf } from "./util.js";
 
 export interface CreateOptions {
   dtype?: DType;
@@ -26,10 +26,11 @@ export function tensor(
   data: NestedArray | TypedArray | readonly NestedArray[],
   opts: CreateOptions & { shape?: readonly number[] } = {},
 ): Tensor {
+  optionsOf("tensor", opts);
   if (ArrayBuffer.isView(data)) {
     const src = data;
-    const dtype = opts.dtype ? checkDType("tensor", opts.dtype) : dtypeOf(src);
-    const shape = opts.shape ? checkShape("tensor", opts.shape) : [src.length];
+    const dtype = opts.dtype === undefined ? dtypeOf(src, "tensor") : checkDType("tensor", opts.dtype);
+    const shape = opts.shape === undefined ? [src.length] : checkShape("tensor", opts.shape);
     if (sizeOf(shape) !== src.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} does not hold ${src.length} elements`);
     const out = allocate(dtype, src.length);
     out.set(src);
@@ -42,8 +43,9 @@ export function tensor(
     probe = probe[0];
   }
   const isBool = typeof probe === "boolean";
-  const dtype = opts.dtype ? checkDType("tensor", opts.dtype) : isBool ? "bool" : "float32";
-  const out = allocate(dtype, sizeOf(shape));
+  const dtype = opts.dtype === undefined ? (isBool ? "bool" : "float32") : checkDType("tensor", opts.dtype);
+  const target = opts.shape === undefined ? shape : checkShape("tensor", opts.shape);
+  const out = allocate(dtype, sizeOf(checkShape("tensor", shape)));
   let at = 0;
   const walk = (v: unknown, dim: number): void => {
     if (dim === shape.length) {
@@ -60,34 +62,40 @@ export function tensor(
     for (const e of v) walk(e, dim + 1);
   };
   walk(data, 0);
-  const t = new Tensor(out, opts.shape ? checkShape("tensor", opts.shape) : shape, dtype);
-  if (sizeOf(t.shape) !== out.length) throw new ShapeError(`tensor: shape ${fmtShape(t.shape)} does not hold ${out.length} elements`);
-  return finish(t, opts);
+  if (sizeOf(target) !== out.length) throw new ShapeError(`tensor: shape ${fmtShape(target)} does not hold ${out.length} elements`);
+  return finish(new Tensor(out, target, dtype), opts);
+}
+
+/** `full` under another op's name, so zeros/ones/eye report their own name in errors. */
+function fullAs(op: string, shape: readonly number[], value: number, opts: CreateOptions): Tensor {
+  optionsOf(op, opts);
+  assertNumber(op, value, "value");
+  const dtype = dtypeOption(op, opts.dtype, "float32", DTYPES);
+  return finish(filled(checkShape(op, shape), value, dtype), opts);
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
-  assertNumber("full", value, "value");
-  const dtype = opts.dtype ? checkDType("full", opts.dtype) : "float32";
-  return finish(filled(checkShape("full", shape), value, dtype), opts);
+  return fullAs("full", shape, value, opts);
 }
-export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => fullAs("zeros", shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => fullAs("ones", shape, 1, opts);
 
 export function zerosLike(x: Tensor, opts: CreateOptions = {}): Tensor {
   assertTensor("zerosLike", x);
-  return full(x.shape, 0, { dtype: x.dtype, ...opts });
+  return fullAs("zerosLike", x.shape, 0, { dtype: x.dtype, ...opts });
 }
 export function onesLike(x: Tensor, opts: CreateOptions = {}): Tensor {
   assertTensor("onesLike", x);
-  return full(x.shape, 1, { dtype: x.dtype, ...opts });
+  return fullAs("onesLike", x.shape, 1, { dtype: x.dtype, ...opts });
 }
 export function fullLike(x: Tensor, value: number, opts: CreateOptions = {}): Tensor {
   assertTensor("fullLike", x);
-  return full(x.shape, value, { dtype: x.dtype, ...opts });
+  return fullAs("fullLike", x.shape, value, { dtype: x.dtype, ...opts });
 }
 
 /** Values from start (inclusive) to end (exclusive) by step; arange(n) counts 0..n-1. Integer arguments give int32. */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
+  optionsOf("arange", opts);
   if (end === undefined) {
     end = start;
     start = 0;
@@ -97,13 +105,14 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
     ["end", end],
     ["step", step],
   ] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${n} must be a finite number, got ${String(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`arange: ${n} must be a finite number, got ${fmtValue(v)}`);
   }
   if (step === 0) throw new ArgumentError("arange: step must be non-zero");
   const n = Math.max(0, Math.ceil((end - start) / step));
   checkShape("arange", [n]);
   const ints = Number.isInteger(start) && Number.isInteger(step);
-  const dtype = opts.dtype ?? (ints ? "int32" : "float32");
+  // a bool range has no meaning (PyTorch refuses it too)
+  const dtype = dtypeOption("arange", opts.dtype, ints ? "int32" : "float32", ["float32", "float64", "int32"]);
   const t = Tensor.empty([n], dtype);
   for (let i = 0; i < n; i++) t.data[i] = start + i * step;
   return finish(t, opts);
@@ -111,10 +120,12 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
-  assertNumber("linspace", start, "start");
-  assertNumber("linspace", end, "end");
+  optionsOf("linspace", opts);
+  assertNumber("linspace", start, "start", { finite: true });
+  assertNumber("linspace", end, "end", { finite: true });
   assertNumber("linspace", steps, "steps", { integer: true, min: 0 });
-  const t = Tensor.empty(checkShape("linspace", [steps]), opts.dtype ?? "float32");
+  const dtype = dtypeOption("linspace", opts.dtype, "float32", ["float32", "float64", "int32"]);
+  const t = Tensor.empty(checkShape("linspace", [steps]), dtype);
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) t.data[i] = i === steps - 1 && steps > 1 ? end : start + i * h;
   return finish(t, opts);
@@ -122,7 +133,8 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 
 /** Identity matrix (n, m). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  const t = full([n, m], 0, opts.dtype ? { dtype: opts.dtype } : {});
+  optionsOf("eye", opts);
+  const t = fullAs("eye", [n, m], 0, opts.dtype === undefined ? {} : { dtype: opts.dtype });
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return finish(t, opts);
 }

@@ -4,13 +4,13 @@
  */
 import { K } from "../backend/index.js";
 import { BINARY_OPS, UNARY_OPS, type BinaryOp, type FloatArray, type UnaryOp } from "../backend/kernels.js";
-import { allocate, isFloat, promoteTypes, type DType } from "../core/dtype.js";
-import { ArgumentError, DTypeError, fmtShape } from "../core/errors.js";
-import { broadcastShapes, broadcastStrides, packLayout, shapesEqual, sizeOf } from "../core/shape.js";
+import { checkDType, isFloat, promoteTypes, type DType } from "../core/dtype.js";
+import { ArgumentError, DTypeError, fmtShape, fmtValue } from "../core/errors.js";
+import { broadcastShapes, broadcastStrides, packLayout, shapesEqual } from "../core/shape.js";
 import { needsGrad, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { sumTo } from "./reduce.js";
-import { assertBool, assertNumber, assertTensor, scalar, scalarDType, type TensorLike } from "./util.js";
+import { assertBool, assertNumber, assertTensor, optionsOf, scalar, scalarDType, type TensorLike } from "./util.js";
 
 const U = Object.fromEntries(UNARY_OPS.map((n, i) => [n, i])) as Record<UnaryOp, number>;
 const B = Object.fromEntries(BINARY_OPS.map((n, i) => [n, i])) as Record<BinaryOp, number>;
@@ -23,6 +23,7 @@ const NO_GRAD = new Set<UnaryOp>(["floor", "ceil", "round", "sign", "logicalNot"
 
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertTensor("cast", x);
+  checkDType("cast", dtype);
   if (x.dtype === dtype) return x;
   const out = Tensor.empty(x.shape, dtype);
   K.cast(x.data, out.data);
@@ -36,6 +37,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 // ---------------------------------------------------------------- unary
 
 export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
+  // the kernel code doubles as the check: inherited keys ("toString") are not numbers
+  const code: unknown = typeof op === "string" ? U[op] : undefined;
+  if (typeof code !== "number") throw new ArgumentError(`unary: unknown op ${fmtValue(op)} (expected one of ${UNARY_OPS.join(", ")})`);
   assertTensor(op, x);
   if (op === "logicalNot") x = x.dtype === "bool" ? x : ne(x, 0);
   else if (op === "isFinite") {
@@ -43,7 +47,7 @@ export function unary(op: UnaryOp, x: Tensor, p0 = 0, p1 = 0): Tensor {
   } else if (x.dtype === "bool" || (x.dtype === "int32" && !INT_OK.has(op))) x = cast(x, "float32");
   const outDType: DType = op === "logicalNot" || op === "isFinite" ? "bool" : x.dtype;
   const out = Tensor.empty(x.shape, outDType);
-  K.unary(U[op], x.data, out.data, p0, p1);
+  K.unary(code, x.data, out.data, p0, p1);
   if (!NO_GRAD.has(op) && needsGrad(x)) {
     record(op, out, [x], (g) => [unaryGrad(op, x, out, g, p0, p1)]);
   }
@@ -165,13 +169,16 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 }
 /** GELU; `approximate: "tanh"` is the tanh form used by GPT-2 and BERT implementations. */
 export function gelu(x: Tensor, opts: { approximate?: "none" | "tanh" } = {}): Tensor {
+  optionsOf("gelu", opts);
   const a = opts.approximate ?? "none";
-  if (a !== "none" && a !== "tanh") throw new ArgumentError(`gelu: approximate must be "none" or "tanh", got ${JSON.stringify(a)}`);
+  if (a !== "none" && a !== "tanh") throw new ArgumentError(`gelu: approximate must be "none" or "tanh", got ${fmtValue(a)}`);
   return unary(a === "tanh" ? "geluTanh" : "gelu", x);
 }
 /** softplus(x) = log(1 + exp(beta x)) / beta, linear above `threshold` like PyTorch. */
 export function softplus(x: Tensor, opts: { beta?: number } = {}): Tensor {
-  const beta = assertNumber("softplus", opts.beta ?? 1, "beta");
+  optionsOf("softplus", opts);
+  const beta = assertNumber("softplus", opts.beta ?? 1, "beta", { finite: true });
+  if (beta === 0) throw new ArgumentError("softplus: beta must be non-zero");
   if (beta === 1) return unary("softplus", x);
   return mul(unary("softplus", mul(x, beta)), 1 / beta);
 }
@@ -227,6 +234,8 @@ function affineFast(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor | null {
 const SCRATCH_LAYOUT = new Int32Array(4);
 
 export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  const code: unknown = typeof op === "string" ? B[op] : undefined;
+  if (typeof code !== "number") throw new ArgumentError(`binary: unknown op ${fmtValue(op)} (expected one of ${BINARY_OPS.join(", ")})`);
   const fast = affineFast(op, a, b);
   if (fast) return fast;
   let [x, y] = operands(op, a, b);
@@ -249,7 +258,7 @@ export function binary(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   } else {
     layout = packLayout(shape, [broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape)]);
   }
-  K.binary(B[op], x.data, y.data, out.data, layout);
+  K.binary(code, x.data, y.data, out.data, layout);
   if (!COMPARE.has(op) && needsGrad(x, y)) {
     const xs = x;
     const ys = y;
@@ -349,7 +358,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 
 /** A tensor of one value, without argument checks (the public `full` in creation.ts validates). */
 export function filled(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
-  const t = new Tensor(allocate(dtype, sizeOf(shape)), shape, dtype);
+  const t = Tensor.empty(shape, dtype);
   if (value !== 0) t.data.fill(dtype === "bool" ? (value ? 1 : 0) : value);
   return t;
 }

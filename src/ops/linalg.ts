@@ -3,13 +3,13 @@ import { K } from "../backend/index.js";
 import type { FloatArray } from "../backend/kernels.js";
 import { promoteTypes } from "../core/dtype.js";
 import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
-import { broadcastShapes, sizeOf } from "../core/shape.js";
+import { checkShape, sizeOf, tryBroadcastShapes } from "../core/shape.js";
 import { needsGrad, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { cast, mul } from "./elementwise.js";
 import { sum, sumTo } from "./reduce.js";
 import { expand, permute, reshape, squeeze, unsqueeze } from "./shape.js";
-import { assertTensor } from "./util.js";
+import { assertTensor, optionsOf } from "./util.js";
 
 export interface MatmulOptions {
   /** Use a's last two axes transposed (no copy is made). */
@@ -25,6 +25,7 @@ export interface MatmulOptions {
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   assertTensor("matmul", a, "first operand");
   assertTensor("matmul", b, "second operand");
+  optionsOf("matmul", opts);
   const ta = opts.transA === true;
   const tb = opts.transB === true;
   if (a.ndim === 0 || b.ndim === 0)
@@ -37,42 +38,42 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const vecB = y.ndim === 1;
   if (vecA) x = reshape(x, ta ? [x.size, 1] : [1, x.size]);
   if (vecB) y = reshape(y, tb ? [1, y.size] : [y.size, 1]);
-  let out = matmulNd(x, y, ta, tb);
+  let out = matmulNd(x, y, ta, tb, a, b);
   if (vecA) out = squeeze(out, -2);
   if (vecB) out = squeeze(out, -1);
   return out;
 }
 
-function matmulNd(a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor {
+/** `orig` are the operands as the caller passed them (before 1-D promotion), for messages. */
+function matmulNd(a: Tensor, b: Tensor, ta: boolean, tb: boolean, origA: Tensor, origB: Tensor): Tensor {
   const [ar, ac] = a.shape.slice(-2) as [number, number];
   const [br, bc] = b.shape.slice(-2) as [number, number];
   const m = ta ? ac : ar;
   const k = ta ? ar : ac;
   const kb = tb ? bc : br;
   const n = tb ? br : bc;
-  if (k !== kb) {
-    throw new ShapeError(
-      `matmul: shapes ${fmtShape(a.shape)}${ta ? "^T" : ""} and ${fmtShape(b.shape)}${tb ? "^T" : ""} are not aligned (${k} != ${kb})`,
-    );
-  }
-  // (..., m, k) @ (k, n): fold the batch into the rows, one GEMM
-  if (b.ndim === 2 && a.ndim > 2 && !ta) {
-    const rows = a.size / k;
-    const out = gemm(reshape(a, [rows, k]), b, 1, rows, n, k, false, tb, 0, 0);
-    const res = reshape(out, [...a.shape.slice(0, -1), n]);
-    return res;
-  }
+  const shapes = `${fmtShape(origA.shape)}${ta ? "^T" : ""} and ${fmtShape(origB.shape)}${tb ? "^T" : ""}`;
+  if (k !== kb) throw new ShapeError(`matmul: shapes ${shapes} are not aligned (${k} != ${kb})`);
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batchShape = broadcastShapes("matmul", batchA, batchB);
+  const batchShape = tryBroadcastShapes(batchA, batchB);
+  if (batchShape === null) throw new ShapeError(`matmul: batch dimensions of ${shapes} cannot be broadcast together`);
+  checkShape("matmul", [...batchShape, m, n], ` (the product of ${shapes})`);
+  // (..., m, k) @ (k, n): fold the batch into the rows, one GEMM
+  if (b.ndim === 2 && a.ndim > 2 && !ta) {
+    const rows = sizeOf(a.shape.slice(0, -1));
+    const out = gemm(reshape(a, [rows, k]), b, 1, rows, n, k, false, tb, 0, 0);
+    return reshape(out, [...a.shape.slice(0, -1), n]);
+  }
   const batch = sizeOf(batchShape);
   const sizeA = sizeOf(batchA);
   const sizeB = sizeOf(batchB);
   // an operand whose batch is entirely broadcast uses stride 0; a partial broadcast is materialised
   const xa = sizeA === batch || sizeA === 1 ? a : expand(a, [...batchShape, ar, ac]);
   const xb = sizeB === batch || sizeB === 1 ? b : expand(b, [...batchShape, br, bc]);
-  const strideA = sizeOf(xa.shape.slice(0, -2)) === 1 && batch > 1 ? 0 : ar * ac;
-  const strideB = sizeOf(xb.shape.slice(0, -2)) === 1 && batch > 1 ? 0 : br * bc;
+  // stride 0 also when the batch is empty (batch 0): backward then views the operand as one matrix
+  const strideA = sizeOf(xa.shape.slice(0, -2)) === 1 && batch !== 1 ? 0 : ar * ac;
+  const strideB = sizeOf(xb.shape.slice(0, -2)) === 1 && batch !== 1 ? 0 : br * bc;
   const out = gemm(xa, xb, batch, m, n, k, ta, tb, strideA, strideB);
   return reshape(out, [...batchShape, m, n]);
 }
@@ -121,6 +122,7 @@ function gemm(
 export function bmm(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   assertTensor("bmm", a, "first operand");
   assertTensor("bmm", b, "second operand");
+  optionsOf("bmm", opts);
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
     throw new ShapeError(`bmm: expected two 3-D tensors with the same batch size, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
@@ -133,6 +135,7 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   assertTensor("outer", b, "second operand");
   if (a.ndim !== 1 || b.ndim !== 1)
     throw new ShapeError(`outer: expected two 1-D tensors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  checkShape("outer", [a.size, b.size]);
   return mul(unsqueeze(a, 1), unsqueeze(b, 0));
 }
 
@@ -177,6 +180,11 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   for (const c of rhs)
     if (!sizes.has(c)) throw new ArgumentError(`einsum: output subscript ${c} does not appear in the inputs of "${equation}"`);
   if (new Set(rhs).size !== rhs.length) throw new ArgumentError(`einsum: repeated output subscript in "${equation}"`);
+  checkShape(
+    "einsum",
+    [...rhs].map((c) => sizes.get(c)!),
+    ` (the output of "${equation}")`,
+  );
 
   if (operands.length === 1) {
     const spec = inputs[0]!;

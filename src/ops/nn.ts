@@ -2,16 +2,26 @@
 import { K } from "../backend/index.js";
 import type { FloatArray } from "../backend/kernels.js";
 import { isFloat } from "../core/dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
-import { normAxis, shapesEqual, sizeOf } from "../core/shape.js";
+import { ArgumentError, DTypeError, fmtShape, fmtValue, ShapeError } from "../core/errors.js";
+import { broadcastShapes, normAxis, shapesEqual, sizeOf, tryBroadcastShapes } from "../core/shape.js";
 import type { Generator } from "../core/rng.js";
 import { needsGrad, needsGradAny, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { add, cast, clamp, div, exp, ge, log, log1p, maximum, mul, neg, rsqrt, softplus, square, sub, where } from "./elementwise.js";
 import { bernoulliMask } from "./random.js";
 import { mean, norm, sum } from "./reduce.js";
-import { gather, indexSelect, reshape, transpose, unsqueeze } from "./shape.js";
-import { assertBool, assertFloat, assertInt, assertNumber, assertTensor, checkIndices } from "./util.js";
+import { expand, gather, indexSelect, reshape, transpose, unsqueeze } from "./shape.js";
+import {
+  assertBool,
+  assertFloat,
+  assertInt,
+  assertList,
+  assertNumber,
+  assertTensor,
+  checkIndices,
+  generatorOf,
+  optionsOf,
+} from "./util.js";
 
 export interface SoftmaxOptions {
   /** Divide the logits by this before normalising (> 0). */
@@ -22,21 +32,24 @@ export interface SoftmaxOptions {
 
 function softmaxImpl(op: "softmax" | "logSoftmax", x: Tensor, axis: number, opts: SoftmaxOptions): Tensor {
   assertTensor(op, x);
+  optionsOf(op, opts);
   assertFloat(op, x);
   const a = normAxis(op, axis, x.ndim);
   let z = x;
   if (opts.temperature !== undefined) {
-    const t = assertNumber(op, opts.temperature, "temperature");
+    const t = assertNumber(op, opts.temperature, "temperature", { finite: true });
     if (!(t > 0)) throw new ArgumentError(`${op}: temperature must be > 0, got ${t}`);
     if (t !== 1) z = mul(z, 1 / t);
   }
   if (opts.mask !== undefined) {
     assertTensor(op, opts.mask, "mask");
     assertBool(op, opts.mask, "mask");
-    z = where(opts.mask, z, -Infinity);
-    if (!shapesEqual(z.shape, x.shape)) {
+    // checked before where() so the error names this op; the mask may not grow the input either
+    const b = tryBroadcastShapes(opts.mask.shape, x.shape);
+    if (b === null || !shapesEqual(b, x.shape)) {
       throw new ShapeError(`${op}: mask of shape ${fmtShape(opts.mask.shape)} does not broadcast to input ${fmtShape(x.shape)}`);
     }
+    z = where(opts.mask, z, -Infinity);
   }
   const last = a === x.ndim - 1 || x.ndim === 0;
   const src = last ? z : transpose(z, a, -1);
@@ -82,7 +95,7 @@ export function layerNorm(
 ): Tensor {
   assertTensor("layerNorm", x);
   assertFloat("layerNorm", x);
-  const ns = [...normalizedShape];
+  const ns = [...(assertList("layerNorm", normalizedShape, "normalizedShape") as number[])];
   const tail = x.shape.slice(x.ndim - ns.length);
   if (ns.length === 0 || ns.length > x.ndim || !shapesEqual(tail, ns)) {
     throw new ShapeError(`layerNorm: normalizedShape ${fmtShape(ns)} does not match the trailing axes of input ${fmtShape(x.shape)}`);
@@ -95,9 +108,9 @@ export function layerNorm(
     assertTensor("layerNorm", p, name);
     if (!shapesEqual(p.shape, ns))
       throw new ShapeError(`layerNorm: ${name} shape ${fmtShape(p.shape)} must equal normalizedShape ${fmtShape(ns)}`);
-    if (p.dtype !== x.dtype) throw new ArgumentError(`layerNorm: ${name} dtype ${p.dtype} differs from input dtype ${x.dtype}`);
+    if (p.dtype !== x.dtype) throw new DTypeError(`layerNorm: ${name} dtype ${p.dtype} differs from input dtype ${x.dtype}`);
   }
-  assertNumber("layerNorm", eps, "eps", { min: 0 });
+  assertNumber("layerNorm", eps, "eps", { min: 0, finite: true });
   const n = sizeOf(ns);
   const outer = n === 0 ? 0 : x.size / n;
   const out = Tensor.empty(x.shape, x.dtype);
@@ -176,9 +189,11 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
   assertTensor("dropout", x);
   assertFloat("dropout", x);
   assertNumber("dropout", p, "p", { min: 0, max: 1 });
+  optionsOf("dropout", opts);
+  const generator = generatorOf("dropout", opts.generator);
   if (opts.training === false || p === 0) return x;
   if (p === 1) return mul(x, 0);
-  const mask = bernoulliMask(x.shape, 1 - p, x.dtype, 1 / (1 - p), opts.generator);
+  const mask = bernoulliMask(x.shape, 1 - p, x.dtype, 1 / (1 - p), generator);
   return mul(x, mask);
 }
 
@@ -193,7 +208,7 @@ function reduce(op: string, loss: Tensor, reduction: Reduction, count?: Tensor):
     case "mean":
       return count ? div(sum(loss), count) : mean(loss);
     default:
-      throw new ArgumentError(`${op}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(reduction)}`);
+      throw new ArgumentError(`${op}: reduction must be "mean", "sum" or "none", got ${fmtValue(reduction)}`);
   }
 }
 
@@ -235,6 +250,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   assertTensor("crossEntropy", logits, "logits");
   assertFloat("crossEntropy", logits, "logits");
   assertTensor("crossEntropy", target, "target");
+  optionsOf("crossEntropy", opts);
+  if (logits.ndim === 0) throw new ShapeError(`crossEntropy: logits must have at least 1 dimension, got ${fmtShape(logits.shape)}`);
   const smoothing = assertNumber("crossEntropy", opts.labelSmoothing ?? 0, "labelSmoothing", { min: 0, max: 1 });
   const logp = logSoftmax(logits, logits.ndim === 1 ? 0 : 1);
   if (isFloat(target.dtype)) {
@@ -264,6 +281,7 @@ function classWeightsView(weight: Tensor, logits: Tensor): Tensor {
 
 function classLoss(op: string, logp: Tensor, target: Tensor, opts: NllOptions, smoothing: number): Tensor {
   assertTensor(op, logp, "input");
+  optionsOf(op, opts);
   assertFloat(op, logp, "input");
   assertTensor(op, target, "target");
   assertInt(op, target, "target");
@@ -273,7 +291,7 @@ function classLoss(op: string, logp: Tensor, target: Tensor, opts: NllOptions, s
       `${op}: target shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} (expected ${fmtShape(expected)})`,
     );
   }
-  const ignore = opts.ignoreIndex ?? -100;
+  const ignore = assertNumber(op, opts.ignoreIndex ?? -100, "ignoreIndex", { integer: true });
   const lp = classesLast(op, logp); // (M, C)
   const c = lp.shape[1]!;
   const flat = reshape(target, [lp.shape[0]!]);
@@ -311,11 +329,24 @@ function classLoss(op: string, logp: Tensor, target: Tensor, opts: NllOptions, s
 export function binaryCrossEntropy(p: Tensor, y: Tensor, opts: { reduction?: Reduction; weight?: Tensor } = {}): Tensor {
   const op = "binaryCrossEntropy";
   pairCheck(op, p, y);
+  optionsOf(op, opts);
+  const weight = optionalWeight(op, opts.weight, p, "weight");
   const logP = clamp(log(p), -100);
   const log1mP = clamp(log1p(neg(p)), -100);
   let loss = neg(add(mul(y, logP), mul(sub(1, y), log1mP)));
-  if (opts.weight) loss = mul(loss, opts.weight);
+  if (weight) loss = mul(loss, weight);
   return reduce(op, loss, opts.reduction ?? "mean");
+}
+
+/** An optional weight tensor that must broadcast to the input's shape without growing it. */
+function optionalWeight(op: string, w: unknown, x: Tensor, what: string): Tensor | undefined {
+  if (w === undefined) return undefined;
+  const t = assertTensor(op, w, what);
+  const b = tryBroadcastShapes(t.shape, x.shape);
+  if (b === null || !shapesEqual(b, x.shape)) {
+    throw new ShapeError(`${op}: ${what} of shape ${fmtShape(t.shape)} does not broadcast to input ${fmtShape(x.shape)}`);
+  }
+  return t;
 }
 
 /**
@@ -332,18 +363,21 @@ export function binaryCrossEntropyWithLogits(
 ): Tensor {
   const op = "binaryCrossEntropyWithLogits";
   pairCheck(op, x, y);
+  optionsOf(op, opts);
+  const weight = optionalWeight(op, opts.weight, x, "weight");
+  const posWeight = optionalWeight(op, opts.posWeight, x, "posWeight");
   const nonNeg = ge(x, 0);
   let loss: Tensor;
-  if (opts.posWeight) {
+  if (posWeight) {
     // lw = 1 + (pw - 1) y; loss = (1 - y) x + lw softplus(-x) = lw softplus(x) - pw y x
-    const lw = add(1, mul(sub(opts.posWeight, 1), y));
+    const lw = add(1, mul(sub(posWeight, 1), y));
     const forNonNeg = add(mul(sub(1, y), x), mul(lw, softplus(neg(x))));
-    const forNeg = sub(mul(lw, softplus(x)), mul(mul(opts.posWeight, y), x));
+    const forNeg = sub(mul(lw, softplus(x)), mul(mul(posWeight, y), x));
     loss = where(nonNeg, forNonNeg, forNeg);
   } else {
     loss = where(nonNeg, add(softplus(neg(x)), mul(sub(1, y), x)), sub(softplus(x), mul(x, y)));
   }
-  if (opts.weight) loss = mul(loss, opts.weight);
+  if (weight) loss = mul(loss, weight);
   return reduce(op, loss, opts.reduction ?? "mean");
 }
 
@@ -358,25 +392,40 @@ function pairCheck(op: string, a: Tensor, b: Tensor): void {
 
 export function mseLoss(a: Tensor, b: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
   pairCheck("mseLoss", a, b);
+  optionsOf("mseLoss", opts);
   const d = sub(a, b);
   return reduce("mseLoss", mul(d, d), opts.reduction ?? "mean");
 }
 
 /** a . b / (max(|a|, eps) * max(|b|, eps)) along axis (broadcasting a and b). */
 export function cosineSimilarity(a: Tensor, b: Tensor, axis = -1, eps = 1e-8): Tensor {
-  assertTensor("cosineSimilarity", a, "first operand");
-  assertTensor("cosineSimilarity", b, "second operand");
-  assertFloat("cosineSimilarity", a, "first operand");
-  assertFloat("cosineSimilarity", b, "second operand");
-  const na = maximum(norm(a, 2, axis), eps);
-  const nb = maximum(norm(b, 2, axis), eps);
-  return div(sum(mul(a, b), axis), mul(na, nb));
+  const op = "cosineSimilarity";
+  assertTensor(op, a, "first operand");
+  assertTensor(op, b, "second operand");
+  assertFloat(op, a, "first operand");
+  assertFloat(op, b, "second operand");
+  assertNumber(op, eps, "eps", { min: 0, finite: true });
+  // the axis refers to the broadcast shape, so both operands are brought to it first
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const ax = normAxis(op, axis, shape.length);
+  const x = shapesEqual(a.shape, shape) ? a : expand(a, shape);
+  const y = shapesEqual(b.shape, shape) ? b : expand(b, shape);
+  const na = maximum(norm(x, 2, ax), eps);
+  const nb = maximum(norm(y, 2, ax), eps);
+  return div(sum(mul(x, y), ax), mul(na, nb));
 }
 
 /** x / max(||x||_p, eps) along axis. */
 export function normalize(x: Tensor, opts: { p?: number; axis?: number; eps?: number } = {}): Tensor {
   assertTensor("normalize", x);
   assertFloat("normalize", x);
-  const n = norm(x, opts.p ?? 2, opts.axis ?? -1, { keepDim: true });
-  return div(x, maximum(n, opts.eps ?? 1e-12));
+  optionsOf("normalize", opts);
+  const p = opts.p ?? 2;
+  if (typeof p !== "number" || !(p > 0)) throw new ArgumentError(`normalize: p must be a positive number or Infinity, got ${fmtValue(p)}`);
+  const axis = normAxis("normalize", opts.axis ?? -1, x.ndim);
+  const eps = assertNumber("normalize", opts.eps ?? 1e-12, "eps", { min: 0, finite: true });
+  // an empty input normalises to itself; the max-norm of its empty rows would be an error
+  if (p === Infinity && x.size === 0) return x;
+  const n = norm(x, p, axis, { keepDim: true });
+  return div(x, maximum(n, eps));
 }

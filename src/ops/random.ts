@@ -4,7 +4,7 @@ import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
 import { checkShape } from "../core/shape.js";
 import { defaultGenerator, type Generator } from "../core/rng.js";
 import { Tensor } from "../autograd/tensor.js";
-import { assertFloat, assertNumber, assertTensor } from "./util.js";
+import { assertFloat, assertNumber, assertTensor, dtypeOption, generatorOf, optionsOf } from "./util.js";
 
 export interface RandomOptions {
   dtype?: "float32" | "float64";
@@ -13,8 +13,10 @@ export interface RandomOptions {
 }
 
 function make(op: string, shape: readonly number[], opts: RandomOptions, fill: (g: Generator) => number): Tensor {
-  const t = Tensor.empty(checkShape(op, shape), opts.dtype ?? "float32");
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorOf(op, opts.generator);
+  // samples are real numbers: an int32 or bool tensor of them would silently truncate
+  const dtype = dtypeOption(op, opts.dtype, "float32", ["float32", "float64"]);
+  const t = Tensor.empty(checkShape(op, shape), dtype);
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = fill(g);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -23,25 +25,28 @@ function make(op: string, shape: readonly number[], opts: RandomOptions, fill: (
 
 /** Uniform on [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const low = assertNumber("rand", opts.low ?? 0, "low");
-  const high = assertNumber("rand", opts.high ?? 1, "high");
+  optionsOf("rand", opts);
+  const low = assertNumber("rand", opts.low ?? 0, "low", { finite: true });
+  const high = assertNumber("rand", opts.high ?? 1, "high", { finite: true });
   return make("rand", shape, opts, (g) => low + (high - low) * g.random());
 }
 
 /** Normal with the given mean and std. */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const mu = assertNumber("randn", opts.mean ?? 0, "mean");
-  const sd = assertNumber("randn", opts.std ?? 1, "std", { min: 0 });
+  optionsOf("randn", opts);
+  const mu = assertNumber("randn", opts.mean ?? 0, "mean", { finite: true });
+  const sd = assertNumber("randn", opts.std ?? 1, "std", { min: 0, finite: true });
   return make("randn", shape, opts, (g) => mu + sd * g.normal());
 }
 
 /** Integers uniform on [low, high), int32. */
 export function randint(low: number, high: number, shape: readonly number[], opts: { generator?: Generator } = {}): Tensor {
-  assertNumber("randint", low, "low", { integer: true });
-  assertNumber("randint", high, "high", { integer: true });
+  // int32 output: bounds outside its range would wrap around
+  assertNumber("randint", low, "low", { integer: true, min: -(2 ** 31), max: 2 ** 31 - 1 });
+  assertNumber("randint", high, "high", { integer: true, min: -(2 ** 31) + 1, max: 2 ** 31 });
   if (high <= low) throw new ArgumentError(`randint: high (${high}) must be greater than low (${low})`);
+  const g = generatorOf("randint", optionsOf("randint", opts).generator);
   const t = Tensor.empty(checkShape("randint", shape), "int32");
-  const g = opts.generator ?? defaultGenerator;
   for (let i = 0; i < t.size; i++) t.data[i] = g.randint(low, high);
   return t;
 }
@@ -57,7 +62,7 @@ export function bernoulliMask(shape: readonly number[], p: number, dtype: DType,
 
 /** Draws 0/1 with probability p, a number or a float tensor of probabilities (output takes its shape). */
 export function bernoulli(p: Tensor | number, opts: { shape?: readonly number[]; generator?: Generator } = {}): Tensor {
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorOf("bernoulli", optionsOf("bernoulli", opts).generator);
   if (typeof p === "number") {
     assertNumber("bernoulli", p, "p", { min: 0, max: 1 });
     return bernoulliMask(checkShape("bernoulli", opts.shape ?? []), p, "float32", 1, g);
@@ -83,11 +88,11 @@ export function multinomial(probs: Tensor, numSamples: number, opts: { replaceme
   assertFloat("multinomial", probs, "probs");
   if (probs.ndim !== 1 && probs.ndim !== 2) throw new ShapeError(`multinomial: probs must be 1-D or 2-D, got ${fmtShape(probs.shape)}`);
   assertNumber("multinomial", numSamples, "numSamples", { integer: true, min: 1 });
-  const replacement = opts.replacement ?? false;
-  const g = opts.generator ?? defaultGenerator;
+  const replacement = optionsOf("multinomial", opts).replacement ?? false;
+  const g = generatorOf("multinomial", opts.generator);
   const c = probs.shape[probs.ndim - 1]!;
   const rows = probs.ndim === 1 ? 1 : probs.shape[0]!;
-  const out = Tensor.empty(probs.ndim === 1 ? [numSamples] : [rows, numSamples], "int32");
+  const out = Tensor.empty(checkShape("multinomial", probs.ndim === 1 ? [numSamples] : [rows, numSamples]), "int32");
   const w = new Float64Array(c);
   for (let r = 0; r < rows; r++) {
     let total = 0;
@@ -129,7 +134,7 @@ export function categorical(logits: Tensor, opts: { generator?: Generator } = {}
   assertTensor("categorical", logits, "logits");
   assertFloat("categorical", logits, "logits");
   if (logits.ndim < 1) throw new ShapeError(`categorical: logits need at least 1 dimension, got ${fmtShape(logits.shape)}`);
-  const g = opts.generator ?? defaultGenerator;
+  const g = generatorOf("categorical", optionsOf("categorical", opts).generator);
   const c = logits.shape[logits.ndim - 1]!;
   if (c === 0) throw new ShapeError(`categorical: logits have no classes (shape ${fmtShape(logits.shape)})`);
   const rows = logits.size / c;

@@ -2,13 +2,13 @@
 import { K } from "../backend/index.js";
 import { REDUCE_OPS, type ReduceOp } from "../backend/kernels.js";
 import { isFloat, type DType } from "../core/dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
-import { normAxes, shapesEqual, type Shape } from "../core/shape.js";
+import { ArgumentError, fmtShape, fmtValue, ShapeError } from "../core/errors.js";
+import { normAxes, normAxis, shapesEqual, type Shape } from "../core/shape.js";
 import { needsGrad, noGrad, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { abs, cast, div, eq, exp, mul, powScalar, sqrt, square, sub, where } from "./elementwise.js";
 import { expand, permute, reshape } from "./shape.js";
-import { assertNumber, assertTensor } from "./util.js";
+import { assertNumber, assertTensor, optionsOf } from "./util.js";
 
 const R = Object.fromEntries(REDUCE_OPS.map((n, i) => [n, i])) as Record<ReduceOp, number>;
 
@@ -72,6 +72,7 @@ function spread(g: Tensor, p: Plan, shape: Shape): Tensor {
 
 export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
   assertTensor("sum", x);
+  optionsOf("sum", opts);
   const p = plan("sum", x, axes, opts.keepDim ?? false);
   const dtype = x.dtype === "bool" ? "int32" : x.dtype;
   const out = runReduce("sum", dtype !== x.dtype ? cast(x, dtype) : x, p, dtype);
@@ -81,6 +82,7 @@ export function sum(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
   assertTensor("mean", x);
+  optionsOf("mean", opts);
   const xf = isFloat(x.dtype) ? x : cast(x, "float32");
   const p = plan("mean", xf, axes, opts.keepDim ?? false);
   const out = runReduce("mean", xf, p, xf.dtype);
@@ -90,6 +92,7 @@ export function mean(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
 
 function extreme(op: "max" | "min", x: Tensor, axes: Axes, opts: ReduceOptions): Tensor {
   assertTensor(op, x);
+  optionsOf(op, opts);
   const p = plan(op, x, axes, opts.keepDim ?? false);
   checkNonEmpty(op, x, p);
   const out = runReduce(op, x, p, x.dtype);
@@ -109,6 +112,9 @@ export const min = (x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor =>
 
 function argExtreme(op: "argmax" | "argmin", x: Tensor, axis: number | undefined, opts: ReduceOptions): Tensor {
   assertTensor(op, x);
+  optionsOf(op, opts);
+  // one axis only: plan() would also take a list, which has no argmax meaning
+  if (axis !== undefined) normAxis(op, axis, x.ndim);
   if (axis === undefined) {
     const flat = reshape(x, [x.size]);
     const p = plan(op, flat, 0, false);
@@ -132,6 +138,7 @@ export const argmin = (x: Tensor, axis?: number, opts: ReduceOptions = {}): Tens
 
 export function prod(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
   assertTensor("prod", x);
+  optionsOf("prod", opts);
   const p = plan("prod", x, axes, opts.keepDim ?? false);
   const dtype = x.dtype === "bool" ? "int32" : x.dtype;
   const xs = dtype !== x.dtype ? cast(x, dtype) : x;
@@ -194,6 +201,7 @@ export function inversePerm(perm: readonly number[]): number[] {
 /** log(sum(exp(x))) computed stably; its gradient is the softmax. */
 export function logSumExp(x: Tensor, axes?: Axes, opts: ReduceOptions = {}): Tensor {
   assertTensor("logSumExp", x);
+  optionsOf("logSumExp", opts);
   const xf = isFloat(x.dtype) ? x : cast(x, "float32");
   const p = plan("logSumExp", xf, axes, opts.keepDim ?? false);
   const out = runReduce("logSumExp", xf, p, xf.dtype);
@@ -214,25 +222,38 @@ export interface VarOptions extends ReduceOptions {
 }
 
 export function variance(x: Tensor, axes?: Axes, opts: VarOptions = {}): Tensor {
-  assertTensor("var", x);
-  const correction = assertNumber("var", opts.correction ?? 1, "correction", { min: 0 });
+  return varianceAs("var", x, axes, opts);
+}
+
+export function std(x: Tensor, axes?: Axes, opts: VarOptions = {}): Tensor {
+  return sqrt(varianceAs("std", x, axes, opts));
+}
+
+function varianceAs(op: string, x: Tensor, axes: Axes, opts: VarOptions): Tensor {
+  assertTensor(op, x);
+  optionsOf(op, opts);
+  const correction = assertNumber(op, opts.correction ?? 1, "correction", { min: 0 });
   const xf = isFloat(x.dtype) ? x : cast(x, "float32");
-  const p = plan("var", xf, axes, true);
+  const p = plan(op, xf, axes, true);
   const mu = mean(xf, p.axes, { keepDim: true });
   const ss = sum(square(sub(xf, mu)), p.axes, { keepDim: opts.keepDim ?? false });
   return mul(ss, 1 / Math.max(p.n - correction, 0));
 }
 
-export function std(x: Tensor, axes?: Axes, opts: VarOptions = {}): Tensor {
-  return sqrt(variance(x, axes, opts));
-}
-
 /** p-norm over axes (all by default): p = 2 (default), 1, Infinity or any positive number. */
 export function norm(x: Tensor, p = 2, axes?: Axes, opts: ReduceOptions = {}): Tensor {
   assertTensor("norm", x);
-  if (typeof p !== "number" || !(p > 0)) throw new ArgumentError(`norm: p must be a positive number or Infinity, got ${p}`);
+  optionsOf("norm", opts);
+  if (typeof p !== "number" || !(p > 0)) throw new ArgumentError(`norm: p must be a positive number or Infinity, got ${fmtValue(p)}`);
   const xf = isFloat(x.dtype) ? x : cast(x, "float32");
-  if (p === Infinity) return max(abs(xf), axes, opts);
+  // validated here so that errors name norm, not the sum or max it is built from
+  const pl = plan("norm", xf, axes, opts.keepDim ?? false);
+  axes = pl.axes;
+  if (p === Infinity) {
+    // like torch.linalg.vector_norm: max has no identity, so an empty reduction is an error
+    checkNonEmpty("norm", xf, pl);
+    return max(abs(xf), axes, opts);
+  }
   if (p === 1) return sum(abs(xf), axes, opts);
   if (p === 2) return norm2(xf, axes, opts);
   return powScalar(sum(powScalar(abs(xf), p), axes, opts), 1 / p);

@@ -5,13 +5,13 @@
  */
 import { K } from "../backend/index.js";
 import { promoteTypes, type DType } from "../core/dtype.js";
-import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
+import { ArgumentError, describe, fmtShape, fmtValue, ShapeError } from "../core/errors.js";
 import { checkShape, normAxes, normAxis, packLayout, shapesEqual, sizeOf, stridesOf, type Shape } from "../core/shape.js";
 import { needsGrad, needsGradAny, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { cast, filled } from "./elementwise.js";
 import { inversePerm, sumTo } from "./reduce.js";
-import { assertInt, assertNumber, assertTensor, checkIndices, describe, isList } from "./util.js";
+import { assertHasDims, assertInt, assertNumber, assertTensor, checkIndices, dtypeOption, isList, optionsOf } from "./util.js";
 
 // ---------------------------------------------------------------- views
 
@@ -37,6 +37,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (sizeOf(target) !== x.size)
     throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
   if (shapesEqual(target, x.shape)) return x;
+  // an empty tensor reshapes into any shape with a 0 in it, but not into one with a huge dimension
+  checkShape("reshape", target);
   const out = new Tensor(x.data, target, x.dtype);
   if (needsGrad(x)) record("reshape", out, [x], (g) => [reshape(g, x.shape)]);
   return out;
@@ -98,10 +100,10 @@ function scatterView(g: Tensor, shape: Shape, offset: number, viewShape: number[
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   assertTensor("permute", x);
   if (!isList(perm) || perm.length !== x.ndim) {
-    throw new ArgumentError(`permute: permutation ${JSON.stringify(perm)} does not match the ${x.ndim} dimensions of ${fmtShape(x.shape)}`);
+    throw new ArgumentError(`permute: permutation ${fmtValue(perm)} does not match the ${x.ndim} dimensions of ${fmtShape(x.shape)}`);
   }
   const p = perm.map((a) => normAxis("permute", a, x.ndim));
-  if (new Set(p).size !== p.length) throw new ArgumentError(`permute: repeated axis in ${JSON.stringify(perm)}`);
+  if (new Set(p).size !== p.length) throw new ArgumentError(`permute: repeated axis in ${fmtValue(perm)}`);
   if (p.every((a, i) => a === i)) return x;
   const st = stridesOf(x.shape);
   const inv = inversePerm(p);
@@ -120,6 +122,7 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   if (x.ndim < 2 && dim0 === -2 && dim1 === -1) return x;
   const a = normAxis("transpose", dim0, x.ndim);
   const b = normAxis("transpose", dim1, x.ndim);
+  if (a === b) return x;
   const perm = [...x.shape.keys()];
   perm[a] = b;
   perm[b] = a;
@@ -129,9 +132,9 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 /** Broadcasts x to `shape` (a -1 keeps that dimension), materialising the copy. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor("expand", x);
-  if (!isList(shape) || shape.length < x.ndim) {
-    throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
-  }
+  if (!isList(shape))
+    throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)}: the target shape must be an array, got ${describe(shape)}`);
+  if (shape.length < x.ndim) throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   const lead = shape.length - x.ndim;
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
   checkShape("expand", target);
@@ -177,9 +180,7 @@ export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
       offset += (spec < 0 ? spec + n : spec) * st[axis]!;
       return;
     }
-    const [start, end, step] = Array.isArray(spec)
-      ? (spec as unknown as readonly [number | null, number | null, number?])
-      : [(spec as { start?: number }).start ?? null, (spec as { end?: number }).end ?? null, (spec as { step?: number }).step];
+    const [start, end, step] = rangeSpec(spec, axis);
     const [s0, len, stp] = resolveRange(x, axis, start, end, step ?? 1);
     offset += s0 * st[axis]!;
     shape.push(len);
@@ -188,11 +189,28 @@ export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor {
   return sliceView(x, offset, shape, strides);
 }
 
+/** The [start, end, step] of a range spec: an array of at most 3 entries or a { start, end, step } object. */
+function rangeSpec(spec: unknown, axis: number): [number | null, number | null, number | undefined] {
+  if (Array.isArray(spec)) {
+    const list = spec as unknown[];
+    if (list.length > 3) throw new ArgumentError(`slice: a range on axis ${axis} is [start, end, step], got ${list.length} entries`);
+    return [(list[0] ?? null) as number | null, (list[1] ?? null) as number | null, (list[2] ?? undefined) as number | undefined];
+  }
+  if (typeof spec === "object" && spec !== null && Object.getPrototypeOf(spec) === Object.prototype) {
+    const r = spec as { start?: number | null; end?: number | null; step?: number | null };
+    return [r.start ?? null, r.end ?? null, r.step ?? undefined];
+  }
+  throw new ArgumentError(
+    `slice: spec for axis ${axis} must be an index, null, [start, end, step] or { start, end, step }, got ${describe(spec)}`,
+  );
+}
+
 function resolveRange(x: Tensor, axis: number, start: number | null, end: number | null, step: number): [number, number, number] {
   const n = x.shape[axis]!;
-  if (!Number.isInteger(step) || step === 0) throw new ArgumentError(`slice: step must be a non-zero integer, got ${step} on axis ${axis}`);
+  if (!Number.isInteger(step) || step === 0)
+    throw new ArgumentError(`slice: step must be a non-zero integer, got ${fmtValue(step)} on axis ${axis}`);
   for (const v of [start, end]) {
-    if (v !== null && !Number.isInteger(v)) throw new ArgumentError(`slice: bounds must be integers, got ${v} on axis ${axis}`);
+    if (v !== null && !Number.isInteger(v)) throw new ArgumentError(`slice: bounds must be integers, got ${fmtValue(v)} on axis ${axis}`);
   }
   const norm = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
   let s: number;
@@ -210,6 +228,7 @@ function resolveRange(x: Tensor, axis: number, start: number | null, end: number
 
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
   assertTensor("narrow", x);
+  assertHasDims("narrow", x);
   const a = normAxis("narrow", axis, x.ndim);
   const n = x.shape[a]!;
   assertNumber("narrow", start, "start", { integer: true, min: -n, max: n });
@@ -240,6 +259,11 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!isList(tensors) || tensors.length === 0) throw new ArgumentError("concat: expected a non-empty array of tensors");
   tensors.forEach((t, i) => assertTensor("concat", t, `tensor ${i}`));
   const first = tensors[0]!;
+  if (tensors.some((t) => t.ndim === 0)) {
+    throw new ShapeError(
+      `concat: 0-d tensors cannot be concatenated (shapes ${tensors.map((u) => fmtShape(u.shape)).join(", ")}); use stack`,
+    );
+  }
   const a = normAxis("concat", axis, first.ndim);
   // mixed dtypes promote like arithmetic (an int32 tensor joined with a float32 one gives float32)
   const dtype = tensors.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
@@ -253,6 +277,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const total = sizes.reduce((s, v) => s + v, 0);
   const shape = [...first.shape];
   shape[a] = total;
+  checkShape("concat", shape);
   const out = Tensor.empty(shape, dtype);
   const outer = sizeOf(shape.slice(0, a));
   const inner = sizeOf(shape.slice(a + 1));
@@ -293,6 +318,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 /** Splits along `axis` into pieces of `size` (the last may be smaller) or of the listed sizes. */
 export function split(x: Tensor, sizes: number | readonly number[], axis = 0): Tensor[] {
   assertTensor("split", x);
+  assertHasDims("split", x);
   const a = normAxis("split", axis, x.ndim);
   const n = x.shape[a]!;
   let list: number[];
@@ -300,11 +326,13 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     assertNumber("split", sizes, "size", { integer: true, min: 1 });
     list = [];
     for (let s = 0; s < n; s += sizes) list.push(Math.min(sizes, n - s));
-  } else {
-    list = [...sizes];
+  } else if (isList(sizes)) {
+    list = [...sizes] as number[];
     if (list.some((s) => !Number.isInteger(s) || s < 0) || list.reduce((s, v) => s + v, 0) !== n) {
-      throw new ShapeError(`split: sizes [${list.join(", ")}] do not add up to ${n}, the size of axis ${axis} of ${fmtShape(x.shape)}`);
+      throw new ShapeError(`split: sizes ${fmtShape(list)} do not add up to ${n}, the size of axis ${axis} of ${fmtShape(x.shape)}`);
     }
+  } else {
+    throw new ArgumentError(`split: sizes must be a positive integer or an array of sizes, got ${describe(sizes)}`);
   }
   let s = 0;
   return list.map((len) => {
@@ -317,6 +345,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
 /** Splits into `chunks` pieces of equal size (the last may be smaller), like torch.chunk. */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   assertTensor("chunk", x);
+  assertHasDims("chunk", x);
   assertNumber("chunk", chunks, "chunks", { integer: true, min: 1 });
   const n = x.shape[normAxis("chunk", axis, x.ndim)]!;
   return split(x, Math.max(1, Math.ceil(n / chunks)), axis);
@@ -329,7 +358,7 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   assertTensor("pad", x);
   if (!isList(pads) || pads.length % 2 !== 0 || pads.length / 2 > x.ndim || pads.some((p) => !Number.isInteger(p))) {
-    throw new ArgumentError(`pad: pads must be integer [before, after] pairs for at most ${x.ndim} axes, got ${JSON.stringify(pads)}`);
+    throw new ArgumentError(`pad: pads must be integer [before, after] pairs for at most ${x.ndim} axes, got ${fmtValue(pads)}`);
   }
   let cur = x;
   // crop first (negative pads), then pad
@@ -341,10 +370,11 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     const after = pads[2 * k + 1]!;
     const start = Math.max(0, -before);
     const end = x.shape[axis]! - Math.max(0, -after);
-    if (end < start) throw new ShapeError(`pad: pads ${JSON.stringify(pads)} crop axis ${axis} of ${fmtShape(x.shape)} below zero`);
+    if (end < start) throw new ShapeError(`pad: pads ${fmtValue(pads)} crop axis ${axis} of ${fmtShape(x.shape)} below zero`);
     if (before < 0 || after < 0) specs[axis] = [start, end, 1];
     shape[axis] = x.shape[axis]! + before + after;
   }
+  checkShape("pad", shape, ` (input ${fmtShape(x.shape)} with pads ${fmtValue(pads)})`);
   if (specs.some((s) => s !== null)) cur = slice(cur, specs);
   const st = stridesOf(shape);
   let offset = 0;
@@ -363,16 +393,20 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
 export function roll(x: Tensor, shifts: number | readonly number[], axes?: number | readonly number[]): Tensor {
   assertTensor("roll", x);
   if (axes === undefined) {
-    if (typeof shifts !== "number") throw new ArgumentError("roll: several shifts need the same number of axes");
+    if (typeof shifts !== "number") throw new ArgumentError(`roll: without axes, shifts must be one integer, got ${describe(shifts)}`);
+    assertNumber("roll", shifts, "shift", { integer: true });
     return reshape(roll(reshape(x, [x.size]), shifts, 0), x.shape);
   }
-  const sh = typeof shifts === "number" ? [shifts] : [...shifts];
-  const ax = typeof axes === "number" ? [axes] : [...axes];
+  assertHasDims("roll", x);
+  const sh = typeof shifts === "number" ? [shifts] : isList(shifts) ? [...shifts] : null;
+  const ax = typeof axes === "number" ? [axes] : isList(axes) ? [...axes] : null;
+  if (sh === null) throw new ArgumentError(`roll: shifts must be an integer or an array of integers, got ${describe(shifts)}`);
+  if (ax === null) throw new ArgumentError(`roll: axes must be an integer or an array of integers, got ${describe(axes)}`);
   if (sh.length !== ax.length) throw new ArgumentError(`roll: ${sh.length} shifts for ${ax.length} axes`);
   let out = x;
   sh.forEach((s, i) => {
     assertNumber("roll", s, "shift", { integer: true });
-    const a = normAxis("roll", ax[i]!, x.ndim);
+    const a = normAxis("roll", ax[i], x.ndim);
     const n = x.shape[a]!;
     if (n === 0) return;
     const k = ((s % n) + n) % n;
@@ -386,23 +420,19 @@ export function roll(x: Tensor, shifts: number | readonly number[], axes?: numbe
 export function repeat(x: Tensor, reps: readonly number[]): Tensor {
   assertTensor("repeat", x);
   if (!isList(reps) || reps.length < x.ndim || reps.some((r) => !Number.isInteger(r) || r < 0)) {
-    throw new ArgumentError(
-      `repeat: reps ${JSON.stringify(reps)} must be non-negative integers, at least one per axis of ${fmtShape(x.shape)}`,
-    );
+    throw new ArgumentError(`repeat: reps ${fmtValue(reps)} must be non-negative integers, at least one per axis of ${fmtShape(x.shape)}`);
   }
   const lead = reps.length - x.ndim;
   const src = [...new Array<number>(lead).fill(1), ...x.shape];
+  const shape = src.map((d, i) => d * reps[i]!);
+  checkShape("repeat", shape, ` (${fmtShape(x.shape)} repeated ${fmtShape(reps)})`);
   const inter: number[] = [];
   const target: number[] = [];
   src.forEach((d, i) => {
     inter.push(1, d);
     target.push(reps[i]!, d);
   });
-  const expanded = expand(reshape(x, inter), target);
-  return reshape(
-    expanded,
-    src.map((d, i) => d * reps[i]!),
-  );
+  return reshape(expand(reshape(x, inter), target), shape);
 }
 
 export function tril(x: Tensor, diagonal = 0): Tensor {
@@ -426,9 +456,9 @@ function triangle(op: string, x: Tensor, diagonal: number, upper: boolean): Tens
 
 // ---------------------------------------------------------------- indexing
 
-/** Splits x's shape around `axis` into (outer, n, inner). */
+/** Splits x's shape around `axis` into (outer, n, inner); a 0-d tensor is one element along its axis 0. */
 function around(shape: Shape, axis: number): [number, number, number] {
-  return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))];
+  return [sizeOf(shape.slice(0, axis)), shape[axis] ?? 1, sizeOf(shape.slice(axis + 1))];
 }
 
 /** torch.gather: out[..., j, ...] = x[..., index[..., j, ...], ...] along axis; index matches x off-axis. */
@@ -445,7 +475,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const [outer, n, inner] = around(x.shape, a);
   const idx = checkIndices("gather", index, n);
   const out = Tensor.empty(index.shape, x.dtype);
-  K.gather(x.data, idx, out.data, outer, n, inner, index.shape[a]!);
+  K.gather(x.data, idx, out.data, outer, n, inner, index.shape[a] ?? 1);
   if (needsGrad(x)) record("gather", out, [x], (g) => [scatterAdd(filled(x.shape, 0, g.dtype), a, index, g)]);
   return out;
 }
@@ -467,18 +497,31 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   const idx = checkIndices("scatterAdd", index, n);
   const out = Tensor.empty(x.shape, x.dtype);
   out.data.set(x.data);
-  K.scatterAdd(s.data, idx, out.data, outer, n, inner, index.shape[a]!);
+  K.scatterAdd(s.data, idx, out.data, outer, n, inner, index.shape[a] ?? 1);
   if (needsGrad(x, s)) record("scatterAdd", out, [x, s], (g) => [x.requiresGrad ? g : null, s.requiresGrad ? gather(g, a, index) : null]);
   return out;
 }
 
-/** Picks entries of x along axis by a 1-D int32 index (negative entries count from the end). */
+/**
+ * Picks entries of x along axis by a 1-D (or 0-d: one entry) int32 index, negative entries counting
+ * from the end. A 0-d x is one element: its index must hold exactly one entry, 0 or -1, and the
+ * result is 0-d (PyTorch 2 semantics; 1.13 read uninitialised memory for an empty index).
+ */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   assertTensor("indexSelect", x);
   assertTensor("indexSelect", index, "index");
   assertInt("indexSelect", index, "index");
-  if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
+  if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
   const a = normAxis("indexSelect", axis, x.ndim);
+  if (x.ndim === 0) {
+    if (index.size !== 1) {
+      throw new ShapeError(
+        `indexSelect: a 0-d input ${fmtShape(x.shape)} takes exactly one index, got index of shape ${fmtShape(index.shape)}`,
+      );
+    }
+    const idx = checkIndices("indexSelect", index, 1, true);
+    return reshape(selectAlong(reshape(x, [1]), 0, idx), []);
+  }
   return selectAlong(x, a, checkIndices("indexSelect", index, x.shape[a]!, true));
 }
 
@@ -508,10 +551,13 @@ function addAlong(g: Tensor, shape: Shape, a: number, idx: Int32Array): Tensor {
 /** One-hot encoding of int32 class indices: shape [...index.shape, numClasses]. */
 export function oneHot(index: Tensor, numClasses: number, opts: { dtype?: "float32" | "float64" | "int32" } = {}): Tensor {
   assertTensor("oneHot", index, "index");
+  optionsOf("oneHot", opts);
   assertInt("oneHot", index, "index");
   assertNumber("oneHot", numClasses, "numClasses", { integer: true, min: 1 });
+  const dtype = dtypeOption("oneHot", opts.dtype, "float32", ["float32", "float64", "int32"]);
+  const shape = checkShape("oneHot", [...index.shape, numClasses]);
   const idx = checkIndices("oneHot", index, numClasses);
-  const out = filled([...index.shape, numClasses], 0, opts.dtype ?? "float32");
+  const out = filled(shape, 0, dtype);
   for (let i = 0; i < idx.length; i++) out.data[i * numClasses + idx[i]!] = 1;
   return out;
 }

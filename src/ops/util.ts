@@ -1,6 +1,7 @@
 /** Argument checking and small helpers shared by every op. */
-import { isFloat, type DType } from "../core/dtype.js";
-import { ArgumentError, DTypeError, fmtShape } from "../core/errors.js";
+import { checkDType, isFloat, type DType } from "../core/dtype.js";
+import { ArgumentError, describe, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
+import { defaultGenerator, Generator } from "../core/rng.js";
 import { Tensor } from "../autograd/tensor.js";
 
 export type TensorLike = Tensor | number;
@@ -19,15 +20,6 @@ export function isList(x: unknown): x is readonly unknown[] {
   return Array.isArray(x);
 }
 
-export function describe(x: unknown): string {
-  if (x === null || x === undefined) return String(x);
-  if (Array.isArray(x)) return "an array (wrap it with tensor())";
-  if (typeof x === "object") return x.constructor?.name ?? "object";
-  if (typeof x === "function") return "a function";
-  // only primitives are left, and each has its own toString
-  return `${typeof x} ${(x as string | number | boolean | bigint | symbol).toString()}`;
-}
-
 export function assertFloat(op: string, x: Tensor, what = "input"): void {
   if (!isFloat(x.dtype))
     throw new DTypeError(`${op}: ${what} must be float32 or float64, got ${x.dtype} tensor of shape ${fmtShape(x.shape)}`);
@@ -41,12 +33,41 @@ export function assertBool(op: string, x: Tensor, what = "mask"): void {
   if (x.dtype !== "bool") throw new DTypeError(`${op}: ${what} must be a bool tensor, got ${x.dtype} of shape ${fmtShape(x.shape)}`);
 }
 
-export function assertNumber(op: string, v: unknown, what: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number {
+export interface NumberRule {
+  integer?: boolean;
+  /** Reject Infinity and -Infinity (NaN is always rejected). */
+  finite?: boolean;
+  min?: number;
+  max?: number;
+}
+
+export function assertNumber(op: string, v: unknown, what: string, rule: NumberRule = {}): number {
   if (typeof v !== "number" || Number.isNaN(v)) throw new ArgumentError(`${op}: ${what} must be a number, got ${describe(v)}`);
-  if (opts.integer && !Number.isInteger(v)) throw new ArgumentError(`${op}: ${what} must be an integer, got ${v}`);
-  if (opts.min !== undefined && v < opts.min) throw new ArgumentError(`${op}: ${what} must be >= ${opts.min}, got ${v}`);
-  if (opts.max !== undefined && v > opts.max) throw new ArgumentError(`${op}: ${what} must be <= ${opts.max}, got ${v}`);
+  if (rule.integer && !Number.isInteger(v)) throw new ArgumentError(`${op}: ${what} must be an integer, got ${v}`);
+  if (rule.finite && !Number.isFinite(v)) throw new ArgumentError(`${op}: ${what} must be finite, got ${v}`);
+  if (rule.min !== undefined && v < rule.min) throw new ArgumentError(`${op}: ${what} must be >= ${rule.min}, got ${v}`);
+  if (rule.max !== undefined && v > rule.max) throw new ArgumentError(`${op}: ${what} must be <= ${rule.max}, got ${v}`);
   return v;
+}
+
+/** An optional dtype option: undefined gives `fallback`, anything else must name one of `allowed`. */
+export function dtypeOption<D extends DType>(op: string, value: unknown, fallback: D, allowed: readonly D[]): D {
+  if (value === undefined) return fallback;
+  const dtype = checkDType(op, value);
+  if (!(allowed as readonly DType[]).includes(dtype))
+    throw new DTypeError(`${op}: dtype must be one of ${allowed.join(", ")}, got ${dtype}`);
+  return dtype as D;
+}
+
+/** A list argument (shape, sizes, pads...): must be an array; `what` names it in the message. */
+export function assertList(op: string, v: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(v)) throw new ArgumentError(`${op}: ${what} must be an array, got ${describe(v)}`);
+  return v;
+}
+
+/** Ops that work along one axis and have no meaning on a 0-d tensor (split, narrow, roll...), like PyTorch. */
+export function assertHasDims(op: string, x: Tensor): void {
+  if (x.ndim === 0) throw new ShapeError(`${op}: expected a tensor with at least 1 dimension, got shape ${fmtShape(x.shape)}`);
 }
 
 /** Checks that an int32 tensor's entries lie in [0, n) (negative entries count from the end when `wrap`). */
@@ -77,4 +98,17 @@ export function scalar(v: number, dtype: DType): Tensor {
   const t = Tensor.empty([], dtype);
   t.data[0] = v;
   return t;
+}
+
+/** The trailing options argument: an object (defaults fill in undefined); null or a number is a mistake worth naming. */
+export function optionsOf<T>(op: string, opts: T): T {
+  if (typeof opts !== "object" || opts === null) throw new ArgumentError(`${op}: options must be an object, got ${describe(opts)}`);
+  return opts;
+}
+
+/** The `generator` option: the default generator when omitted. */
+export function generatorOf(op: string, g: unknown): Generator {
+  if (g === undefined) return defaultGenerator;
+  if (!(g instanceof Generator)) throw new ArgumentError(`${op}: generator must be a Generator, got ${describe(g)}`);
+  return g;
 }

@@ -8,10 +8,12 @@
  * dtypes, null/undefined/strings/arrays for tensors, NaN/negative/huge/non-integer sizes, axes out
  * of range, out-of-range indices, disposed tensors) and some good ones, running backward on
  * results that need a gradient. Every thrown error is caught; anything that is not an EngramError
- * is a failure. With `huge-empty`, some tensors are empty with a 2**40 dimension (accepted by the
- * shape check today because they hold no elements; several ops then allocate or loop over that
- * dimension). A few tensors have storage shorter than their shape. Prints one JSON summary line (prefixed FUZZ-SUMMARY) and exits 0; the parent checks
- * the exit status, the signal and the summary. Deterministic: the same seed makes the same calls.
+ * is a failure. With `huge-empty`, the worker also tries to make empty tensors with a 2**40
+ * dimension (they hold no elements, but ops would allocate or loop along that dimension; the shape
+ * check must refuse them). A few tensors are built over storage shorter than their shape (the
+ * Tensor constructor must refuse them). Prints one JSON summary line (prefixed FUZZ-SUMMARY) and
+ * exits 0; the parent checks the exit status, the signal and the summary. Deterministic: the same
+ * seed makes the same calls.
  */
 import * as eg from "../../src/index.js";
 
@@ -122,11 +124,11 @@ class Gen {
       try {
         t = eg.zeros([0, r.pick(HUGE)]);
       } catch {
-        // rejected once the op layer checks every dimension: keep the ordinary tensor
+        // rejected: the shape check limits every dimension, even next to a 0; keep the ordinary tensor
       }
     }
     if (r.chance(0.03)) {
-      // storage that does not match the shape: the native buffer guards must refuse it
+      // storage that does not match the shape: the Tensor constructor must refuse it with an EngramError
       const size = t.size === 0 ? r.int(0, 2) : r.int(0, t.size - 1);
       t = new eg.Tensor(t.data.slice(0, size), shape, dtype);
     }
