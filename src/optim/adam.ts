@@ -8,10 +8,16 @@ export type AdamOptions = Partial<AdamHyper>;
 
 const BUFFERS = ["expAvg", "expAvgSq", "maxExpAvgSq"];
 
-export class Adam extends Optimizer<AdamHyper> {
-  /** Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (added to the gradient, L2 style). */
-  constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
-    super("Adam", params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false }, options, BUFFERS);
+/** The shared Adam update; AdamW differs only in decoupling weight decay from the gradient. */
+abstract class AdamBase extends Optimizer<AdamHyper> {
+  protected constructor(
+    name: string,
+    private readonly decoupled: boolean,
+    params: ParamsInput<AdamHyper>,
+    weightDecay: number,
+    options: AdamOptions,
+  ) {
+    super(name, params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay, amsgrad: false }, options, BUFFERS);
   }
 
   protected validateGroup(g: AdamHyper): void {
@@ -27,32 +33,22 @@ export class Adam extends Optimizer<AdamHyper> {
       this.buffer(state, "expAvg", p),
       this.buffer(state, "expAvgSq", p),
       group.amsgrad ? this.buffer(state, "maxExpAvgSq", p) : null,
-      false,
+      this.decoupled,
     );
   }
 }
 
-export class AdamW extends Optimizer<AdamHyper> {
+export class Adam extends AdamBase {
+  /** Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0 (added to the gradient, L2 style). */
+  constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
+    super("Adam", false, params, 0, options);
+  }
+}
+
+export class AdamW extends AdamBase {
   /** Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2 (applied to the weights as p *= 1 - lr * weightDecay). */
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
-    super("AdamW", params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false }, options, BUFFERS);
-  }
-
-  protected validateGroup(g: AdamHyper): void {
-    validateAdam(this.name, g);
-  }
-
-  protected update(p: FloatArray, g: TypedArray, group: ParamGroup<AdamHyper>, state: ParamState): void {
-    adamStep(
-      p,
-      g,
-      group,
-      state,
-      this.buffer(state, "expAvg", p),
-      this.buffer(state, "expAvgSq", p),
-      group.amsgrad ? this.buffer(state, "maxExpAvgSq", p) : null,
-      true,
-    );
+    super("AdamW", true, params, 1e-2, options);
   }
 }
 

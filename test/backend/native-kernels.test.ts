@@ -12,6 +12,7 @@ import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { broadcastShapes, broadcastStrides, packLayout, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
 if (loaded.error) console.warn(`native-kernels tests skipped: ${loaded.error}`);
@@ -20,16 +21,6 @@ const ts = tsKernels;
 
 // ---------------------------------------------------------------- helpers
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type DT = "f32" | "i32" | "u8" | "f64";
 function alloc(dt: DT, n: number): TypedArray {

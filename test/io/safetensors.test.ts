@@ -11,19 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import { decode, encode, MAX_HEADER_BYTES } from "../../src/io/safetensors.js";
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from "../../src/io/safetensors-file.js";
+import { rng } from "../helpers/rng.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "io");
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Builds a file from a header object and a data section, the way a hostile writer would. */
 function rawFile(

@@ -9,6 +9,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
+import { rng } from "../helpers/rng.js";
 
 const NATIVE = eg.backendInfo().nativeAvailable;
 const SEED = 0x5eed;
@@ -16,16 +17,6 @@ const RUNS = 60;
 
 // ---------------------------------------------------------------- data
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Uniform float32 values on [lo, hi); `step` quantises them so ties and exact zeros occur. */
 function floats(n: number, seed: number, lo = -3, hi = 3, step = 0): Float32Array {
