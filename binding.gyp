@@ -35,6 +35,7 @@
         "native/kernels/gemm_scalar.cc",
         "native/kernels/index.cc",
         "native/kernels/reduce.cc",
+        "native/kernels/rnn.cc",
         "native/kernels/scratch.cc",
         "native/kernels/simd_scalar.cc",
         "native/kernels/threadpool.cc",

@@ -21,7 +21,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -285,6 +285,28 @@ Napi::Value Tri(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value LstmCell(const Napi::CallbackInfo& info) {
+  Call c(info, "lstmCell", 7);
+  Array gates = c.array(0), cPrev = c.array(1), h = c.array(2), cOut = c.array(3), saved;
+  bool hasSaved = c.optional(4, &saved);
+  int64_t batch = c.integer(5), hidden = c.integer(6);
+  if (!c.failed) c.done(engram::lstm_cell(gates, cPrev, h, cOut, hasSaved ? &saved : nullptr, batch, hidden));
+  return info.Env().Undefined();
+}
+
+Napi::Value LstmCellGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "lstmCellGrad", 8);
+  Array saved = c.array(0), cPrev = c.array(1), dh, dcOut, dc;
+  bool hasDh = c.optional(2, &dh), hasDcOut = c.optional(3, &dcOut);
+  Array dgates = c.array(4);
+  bool hasDc = c.optional(5, &dc);
+  int64_t batch = c.integer(6), hidden = c.integer(7);
+  if (!c.failed)
+    c.done(engram::lstm_cell_grad(saved, cPrev, hasDh ? &dh : nullptr, hasDcOut ? &dcOut : nullptr, dgates,
+                                  hasDc ? &dc : nullptr, batch, hidden));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- configuration
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -372,7 +394,7 @@ void configure_from_env() {
       apply_threads(n);
     else
       engram::blas_set_threads(engram::pool_size());
-    bool use_blas = engram::blas_available();
+    bool use_blas = engram::blas_available() && engram::blas_core_fits_cpu();
     const char* gemm = std::getenv("ENGRAM_GEMM");
     if (gemm) parse_gemm(gemm, &use_blas);
     engram::set_gemm_use_blas(use_blas);
@@ -403,6 +425,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("indexAdd", Napi::Function::New(env, IndexAdd, "indexAdd"));
   exports.Set("cast", Napi::Function::New(env, Cast, "cast"));
   exports.Set("tri", Napi::Function::New(env, Tri, "tri"));
+  exports.Set("lstmCell", Napi::Function::New(env, LstmCell, "lstmCell"));
+  exports.Set("lstmCellGrad", Napi::Function::New(env, LstmCellGrad, "lstmCellGrad"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setGemm", Napi::Function::New(env, SetGemm, "setGemm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

@@ -40,6 +40,12 @@ struct FloatKernels {
                      int64_t outer, int64_t n, double eps);
   void (*layer_norm_grad)(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
                           float* dx, float* dgamma, float* dbeta, int64_t outer, int64_t n);
+  // LSTM cell forward / backward (semantics: lstmCell / lstmCellGrad in src/backend/ts/kernels.ts);
+  // saved, dh, dc_out and dc may be null.
+  void (*lstm_cell)(const float* gates, const float* c, float* h, float* c_out, float* saved, int64_t batch,
+                    int64_t hidden);
+  void (*lstm_cell_grad)(const float* saved, const float* c, const float* dh, const float* dc_out, float* dgates,
+                         float* dc, int64_t batch, int64_t hidden);
   // The built-in GEMM (blocked, packed, register-tiled), batch and threads included.
   void (*gemm)(const GemmArgs& g);
 };
@@ -61,6 +67,9 @@ const FloatKernels& fk();
 bool blas_available();
 const char* blas_version();  // "" when unknown
 void blas_set_threads(int n);
+// False when OpenBLAS runs kernels older than the CPU (a core it fell back to): the built-in GEMM is
+// then the default.
+bool blas_core_fits_cpu();
 void blas_sgemm(const GemmArgs& g);
 bool gemm_use_blas();
 void set_gemm_use_blas(bool on);
@@ -89,5 +98,10 @@ bool index_select(const Array& x, const int32_t* index, const Array& out, int64_
 bool index_add(const Array& src, const int32_t* index, const Array& out, int64_t outer, int64_t n, int64_t inner,
                int64_t k);
 bool tri(const Array& x, const Array& out, int64_t batch, int64_t rows, int64_t cols, int64_t diag, bool upper);
+// Optional operands (saved, dh, dc_out, dc) are null when absent.
+bool lstm_cell(const Array& gates, const Array& c, const Array& h, const Array& c_out, const Array* saved, int64_t batch,
+               int64_t hidden);
+bool lstm_cell_grad(const Array& saved, const Array& c, const Array* dh, const Array* dc_out, const Array& dgates,
+                    const Array* dc, int64_t batch, int64_t hidden);
 
 }  // namespace engram

@@ -6,6 +6,7 @@
 #include "kernels.h"
 #include "norm_impl.h"
 #include "reduce_impl.h"
+#include "rnn_impl.h"
 #include "unary_impl.h"
 
 namespace engram {
@@ -23,6 +24,8 @@ const FloatKernels* ENGRAM_TABLE_FN() {
       ENGRAM_ISA_NS::softmax_grad_f32,
       ENGRAM_ISA_NS::layer_norm_f32,
       ENGRAM_ISA_NS::layer_norm_grad_f32,
+      ENGRAM_ISA_NS::lstm_cell_f32,
+      ENGRAM_ISA_NS::lstm_cell_grad_f32,
       ENGRAM_GEMM_FN,
   };
   return &table;

@@ -157,6 +157,37 @@ export interface Kernels {
   cast(x: TypedArray, out: TypedArray): void;
   /** Keep the lower (upper=false: j <= i + diag) or upper (j >= i + diag) triangle of each (rows, cols) matrix, zero elsewhere. */
   tri(x: TypedArray, out: TypedArray, batch: number, rows: number, cols: number, diag: number, upper: boolean): void;
+  /**
+   * LSTM cell over rows of `batch`: gates (batch, 4*hidden) are pre-activations in PyTorch order
+   * i, f, g, o and c (batch, hidden) the previous cell state; writes c' = σ(f) c + σ(i) tanh(g) to
+   * cOut and h = σ(o) tanh(c') to h (both (batch, hidden)). When `saved` (batch, 5*hidden) is given,
+   * each row receives σ(i), σ(f), tanh(g), σ(o) and tanh(c') for lstmCellGrad. Outputs never
+   * overlap inputs (native kernels assume it).
+   */
+  lstmCell(
+    gates: FloatArray,
+    c: FloatArray,
+    h: FloatArray,
+    cOut: FloatArray,
+    saved: FloatArray | null,
+    batch: number,
+    hidden: number,
+  ): void;
+  /**
+   * Backward of lstmCell from its `saved` buffer and the previous cell state c: the gradients of h
+   * and of c' (either may be null, meaning zero) give dGates (batch, 4*hidden) and, when dC is
+   * given, the gradient of c (batch, hidden). Outputs are overwritten.
+   */
+  lstmCellGrad(
+    saved: FloatArray,
+    c: FloatArray,
+    dH: FloatArray | null,
+    dCOut: FloatArray | null,
+    dGates: FloatArray,
+    dC: FloatArray | null,
+    batch: number,
+    hidden: number,
+  ): void;
 }
 
 export type KernelName = keyof Kernels;

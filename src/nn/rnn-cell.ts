@@ -8,6 +8,7 @@ import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
 import { add, mul, relu, sigmoid, sub, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
+import { lstmCell } from "../ops/rnn.js";
 import { split, squeeze, unsqueeze } from "../ops/shape.js";
 import { uniform } from "./init.js";
 import { floatDType, Module, param, type ParameterFloatOptions } from "./module.js";
@@ -38,26 +39,29 @@ export function cellStep(
   bHh: Tensor | null,
 ): { h: Tensor; c: Tensor | null } {
   const hp = affine(h, wHh, bHh); // (B, G*H)
+  if (mode !== "gru") return activateGates(mode, add(xp, hp), c);
   const hidden = h.shape[h.ndim - 1]!;
+  const [xr, xz, xn] = split(xp, hidden, -1) as [Tensor, Tensor, Tensor];
+  const [hr, hz, hn] = split(hp, hidden, -1) as [Tensor, Tensor, Tensor];
+  const r = sigmoid(add(xr, hr));
+  const z = sigmoid(add(xz, hz));
+  const n = tanh(add(xn, mul(r, hn)));
+  // (1 - z) * n + z * h, written with one fewer op
+  return { h: add(n, mul(z, sub(h, n))), c: null };
+}
+
+/**
+ * The new state from the summed pre-activations x W_ih^T + b_ih + h W_hh^T + b_hh (B, G*H) of an
+ * RNN or LSTM (a GRU cannot sum them: its n gate scales the recurrent part by r).
+ */
+export function activateGates(mode: Exclude<CellMode, "gru">, pre: Tensor, c: Tensor | null): { h: Tensor; c: Tensor | null } {
   switch (mode) {
     case "rnnTanh":
-      return { h: tanh(add(xp, hp)), c: null };
+      return { h: tanh(pre), c: null };
     case "rnnRelu":
-      return { h: relu(add(xp, hp)), c: null };
-    case "lstm": {
-      const [i, f, g, o] = split(add(xp, hp), hidden, -1) as [Tensor, Tensor, Tensor, Tensor];
-      const cNext = add(mul(sigmoid(f), c!), mul(sigmoid(i), tanh(g)));
-      return { h: mul(sigmoid(o), tanh(cNext)), c: cNext };
-    }
-    case "gru": {
-      const [xr, xz, xn] = split(xp, hidden, -1) as [Tensor, Tensor, Tensor];
-      const [hr, hz, hn] = split(hp, hidden, -1) as [Tensor, Tensor, Tensor];
-      const r = sigmoid(add(xr, hr));
-      const z = sigmoid(add(xz, hz));
-      const n = tanh(add(xn, mul(r, hn)));
-      // (1 - z) * n + z * h, written with one fewer op
-      return { h: add(n, mul(z, sub(h, n))), c: null };
-    }
+      return { h: relu(pre), c: null };
+    case "lstm":
+      return lstmCell(pre, c!);
   }
 }
 

@@ -10,5 +10,6 @@ export * from "./linalg.js";
 export * from "./nn.js";
 export * from "./random.js";
 export * from "./reduce.js";
+export { lstmCell, type LstmCellResult } from "./rnn.js";
 export * from "./shape.js";
 export type { TensorLike } from "./util.js";

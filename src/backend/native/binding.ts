@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";
@@ -43,6 +43,8 @@ export interface NativeAddon {
   indexAdd: Kernels["indexAdd"];
   cast: Kernels["cast"];
   tri: Kernels["tri"];
+  lstmCell: Kernels["lstmCell"];
+  lstmCellGrad: Kernels["lstmCellGrad"];
 
   info(): NativeAddonInfo;
   /** Switches the GEMM (initially ENGRAM_GEMM, else OpenBLAS when linked); throws if OpenBLAS is absent. */

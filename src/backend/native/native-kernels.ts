@@ -256,6 +256,44 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
       fallback.cast(x, out);
     },
 
+    lstmCell(gates, c, h, cOut, saved, batch, hidden) {
+      const n = batch * hidden;
+      need("lstmCell", "gates", gates, 4 * n);
+      need("lstmCell", "cell state", c, n);
+      need("lstmCell", "output", h, n);
+      need("lstmCell", "output", cOut, n);
+      need("lstmCell", "saved buffer", saved, 5 * n);
+      if (
+        gates instanceof Float32Array &&
+        c instanceof Float32Array &&
+        h instanceof Float32Array &&
+        cOut instanceof Float32Array &&
+        (saved === null || saved instanceof Float32Array)
+      ) {
+        return addon.lstmCell(gates, c, h, cOut, saved, batch, hidden);
+      }
+      fallback.lstmCell(gates, c, h, cOut, saved, batch, hidden);
+    },
+
+    lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden) {
+      const n = batch * hidden;
+      need("lstmCellGrad", "saved buffer", saved, 5 * n);
+      need("lstmCellGrad", "cell state", c, n);
+      for (const a of [dH, dCOut, dC]) need("lstmCellGrad", "gradient", a, n);
+      need("lstmCellGrad", "gate gradient", dGates, 4 * n);
+      if (
+        saved instanceof Float32Array &&
+        c instanceof Float32Array &&
+        dGates instanceof Float32Array &&
+        (dH === null || dH instanceof Float32Array) &&
+        (dCOut === null || dCOut instanceof Float32Array) &&
+        (dC === null || dC instanceof Float32Array)
+      ) {
+        return addon.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
+      }
+      fallback.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
+    },
+
     tri(x, out, batch, rows, cols, diag, upper) {
       need("tri", "input", x, batch * rows * cols);
       need("tri", "output", out, batch * rows * cols);

@@ -411,6 +411,54 @@ export const tsKernels: Kernels = {
     }
   },
 
+  lstmCell(gates, c, h, cOut, saved, batch, hidden) {
+    const H = hidden;
+    for (let b = 0; b < batch; b++) {
+      const gr = b * 4 * H;
+      const sr = b * 5 * H;
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gates[gr + j]!);
+        const f = sigmoid(gates[gr + H + j]!);
+        const g = Math.tanh(gates[gr + 2 * H + j]!);
+        const o = sigmoid(gates[gr + 3 * H + j]!);
+        const cn = f * c[b * H + j]! + i * g;
+        const t = Math.tanh(cn);
+        cOut[b * H + j] = cn;
+        h[b * H + j] = o * t;
+        if (saved) {
+          saved[sr + j] = i;
+          saved[sr + H + j] = f;
+          saved[sr + 2 * H + j] = g;
+          saved[sr + 3 * H + j] = o;
+          saved[sr + 4 * H + j] = t;
+        }
+      }
+    }
+  },
+
+  lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden) {
+    const H = hidden;
+    for (let b = 0; b < batch; b++) {
+      const gr = b * 4 * H;
+      const sr = b * 5 * H;
+      for (let j = 0; j < H; j++) {
+        const i = saved[sr + j]!;
+        const f = saved[sr + H + j]!;
+        const g = saved[sr + 2 * H + j]!;
+        const o = saved[sr + 3 * H + j]!;
+        const t = saved[sr + 4 * H + j]!;
+        const dh = dH ? dH[b * H + j]! : 0;
+        // total gradient of c': directly, and through h = o tanh(c')
+        const dc = (dCOut ? dCOut[b * H + j]! : 0) + dh * o * (1 - t * t);
+        dGates[gr + j] = dc * g * i * (1 - i);
+        dGates[gr + H + j] = dc * c[b * H + j]! * f * (1 - f);
+        dGates[gr + 2 * H + j] = dc * i * (1 - g * g);
+        dGates[gr + 3 * H + j] = dh * t * o * (1 - o);
+        if (dC) dC[b * H + j] = dc * f;
+      }
+    }
+  },
+
   tri(x, out, batch, rows, cols, diag, upper) {
     for (let b = 0; b < batch; b++)
       for (let i = 0; i < rows; i++)
