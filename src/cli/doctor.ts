@@ -13,9 +13,10 @@ export function doctorReport(): string[] {
   if (info.native) {
     const n = info.native;
     lines.push(`  native core     available`);
-    lines.push(
-      `  gemm            ${n.blas === "openblas" ? `OpenBLAS ${n.openblasVersion ?? ""}`.trim() : `built-in ${n.gemmKernel} kernel`}${n.openblas ? "" : " (OpenBLAS not found at build time)"}`,
-    );
+    let gemm = n.blas === "openblas" ? `OpenBLAS ${n.openblasVersion ?? ""}`.trim() : `built-in ${n.gemmKernel} kernel`;
+    if (!n.openblas) gemm += " (OpenBLAS not found at build time)";
+    else if (n.blas !== "openblas") gemm += ` (OpenBLAS ${n.openblasVersion ?? ""} is linked but runs pre-AVX2 kernels on this CPU; ENGRAM_GEMM=openblas forces it)`;
+    lines.push(`  gemm            ${gemm}`);
     lines.push(`  kernels         ${n.gemmKernel}`);
     lines.push(`  threads         ${n.threads}`);
     lines.push(
