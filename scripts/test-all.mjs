@@ -53,7 +53,8 @@ for (const pass of passes) {
   try {
     const res = JSON.parse(readFileSync(out, "utf8"));
     p = res.numPassedTests;
-    f = res.numFailedTests + (res.numFailedTestSuites ?? 0);
+    // a file that fails to load counts as a failed suite with no failed test in it
+    f = res.numFailedTests || (res.numFailedTestSuites ?? 0);
   } catch {
     f = 1; // vitest died before writing results
   }

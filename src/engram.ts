@@ -29,3 +29,4 @@ export { encode as encodeSafetensors, decode as decodeSafetensors, type Safetens
 export { createModel, modelSpec, modelSpecs } from "./models/registry.js";
 export type { TaskModel, ModelSpec, ModelConfig } from "./models/task-model.js";
 export { VERSION } from "./version.js";
+export { loadTorchStateDict, torchStateDict } from "./io/torch.js";

@@ -15,7 +15,8 @@ export function doctorReport(): string[] {
     lines.push(`  native core     available`);
     let gemm = n.blas === "openblas" ? `OpenBLAS ${n.openblasVersion ?? ""}`.trim() : `built-in ${n.gemmKernel} kernel`;
     if (!n.openblas) gemm += " (OpenBLAS not found at build time)";
-    else if (n.blas !== "openblas") gemm += ` (OpenBLAS ${n.openblasVersion ?? ""} is linked but runs pre-AVX2 kernels on this CPU; ENGRAM_GEMM=openblas forces it)`;
+    else if (n.blas !== "openblas")
+      gemm += ` (OpenBLAS ${n.openblasVersion ?? ""} is linked but runs pre-AVX2 kernels on this CPU; ENGRAM_GEMM=openblas forces it)`;
     lines.push(`  gemm            ${gemm}`);
     lines.push(`  kernels         ${n.gemmKernel}`);
     lines.push(`  threads         ${n.threads}`);

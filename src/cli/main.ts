@@ -93,12 +93,14 @@ export function buildProgram(): Command {
     .command("info")
     .description("show what a checkpoint holds: model, task, training settings, step, metrics")
     .argument("<checkpoint>", "run directory or checkpoint file")
+    .addHelpText("after", "\nExamples:\n  engram info runs/lstm-copy\n  engram info runs/lstm-copy/checkpoint.safetensors")
     .action(async (checkpoint: string) => {
       for (const l of await infoCommand(checkpoint)) console.log(l);
     });
   program
     .command("models")
     .description("list the models `engram train` knows")
+    .addHelpText("after", "\nExample:\n  engram models")
     .action(() => {
       for (const m of modelSpecs()) {
         console.log(`${m.name.padEnd(12)} ${m.description}`);
@@ -112,6 +114,7 @@ export function buildProgram(): Command {
   program
     .command("tasks")
     .description("list the tasks and their options")
+    .addHelpText("after", "\nExample:\n  engram tasks")
     .action(() => {
       for (const t of taskInfo()) {
         console.log(`${t.name.padEnd(12)} ${t.description}`);
@@ -125,6 +128,7 @@ export function buildProgram(): Command {
   program
     .command("doctor")
     .description("show the backend, BLAS, threads and CPU features in use, and why the native core failed if it did")
+    .addHelpText("after", "\nExamples:\n  engram doctor\n  ENGRAM_BACKEND=ts engram doctor")
     .action(() => {
       for (const l of doctorReport()) console.log(l);
     });

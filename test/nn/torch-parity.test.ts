@@ -26,12 +26,15 @@ function dec(e: Enc, dtype: Dtype | "int32" = "float32"): eg.Tensor {
   );
 }
 
-/** Loads a PyTorch state dict through the shared key mapping, strictly. */
+/**
+ * Loads a PyTorch state dict the way a user would: PyTorch-named tensors written as safetensors,
+ * decoded, and loaded through loadTorchStateDict, strictly.
+ */
 function loadTorch(m: ModuleT, sd: Record<string, Enc>, dtype: Dtype): void {
-  const mapped = new Map(Object.entries(sd).map(([k, v]) => [nn.torchToEngramKey(k), dec(v, dtype)]));
-  expect(m.loadStateDict(mapped)).toEqual({ missingKeys: [], unexpectedKeys: [] });
+  const file = eg.encodeSafetensors(Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, dec(v, dtype)])));
+  expect(eg.loadTorchStateDict(m, eg.decodeSafetensors(file).tensors)).toEqual({ missingKeys: [], unexpectedKeys: [] });
   // and back: Engram keys map onto exactly PyTorch's keys, in PyTorch's order
-  expect([...m.stateDict().keys()].map(nn.engramToTorchKey)).toEqual(Object.keys(sd));
+  expect([...eg.torchStateDict(m).keys()]).toEqual(Object.keys(sd));
 }
 
 const tol: Record<Dtype, number> = { float32: 1e-5, float64: 1e-10 };
