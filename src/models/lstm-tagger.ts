@@ -52,8 +52,9 @@ export const lstmSpec: ModelSpec = {
   name: "lstm",
   description: "LSTM + linear head over a bit timeline (copy and the memory tasks' baseline)",
   kinds: ["bits"],
-  defaults: { hiddenSize: 128, numLayers: 1 },
-  training: { steps: 3000, batchSize: 32, lr: 3e-3, optimizer: "adam", clipGradNorm: 10 },
+  defaults: { hiddenSize: 256, numLayers: 1 },
+  // reaches >= 99% per-bit accuracy on copy (lengths 1-10) in about 1.5 minutes on 2 cores (README)
+  training: { steps: 3000, batchSize: 32, lr: 5e-3, optimizer: "adam", clipGradNorm: 10 },
   create(config: ModelConfig, task: Task): TaskModel {
     return new LstmTagger(task.inputSize, task.outputSize, {
       hiddenSize: intOption("lstm", config, "hiddenSize"),
