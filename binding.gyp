@@ -42,6 +42,7 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "dependencies": ["engram_optim"],
       "conditions": [
         ["target_arch=='x64'", {
           "dependencies": ["engram_simd_avx2", "engram_simd_avx512"],
@@ -57,6 +58,15 @@
           "libraries": ["-pthread"],
         }],
       ],
+    },
+    {
+      # Optimizer updates reproduce the TypeScript kernels bit for bit, so no fused multiply-add
+      # (compilers contract by default where the baseline instruction set has one, e.g. arm64).
+      "target_name": "engram_optim",
+      "type": "static_library",
+      "sources": ["native/kernels/optim.cc"],
+      "cflags": ["-fPIC", "-ffp-contract=off"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-ffp-contract=off"] },
     },
   ],
   "conditions": [

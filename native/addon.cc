@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 
@@ -21,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -307,6 +308,62 @@ Napi::Value LstmCellGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---------------------------------------------------------------- optimizer updates
+
+// The TypeScript routing checks buffer lengths too; checking here as well keeps a wrong binding
+// from writing past a state buffer (the kernels run over p.length elements).
+bool covers(Call& c, const Array& p, std::initializer_list<const Array*> others) {
+  for (const Array* a : others)
+    if (a && a->length < p.length) {
+      c.fail("a buffer is shorter than the parameter");
+      return false;
+    }
+  return !c.failed;
+}
+
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  Call c(info, "sgdUpdate", 9);
+  Array p = c.array(0), g = c.array(1), buf;
+  bool hasBuf = c.optional(2, &buf);
+  double lr = c.number(3), momentum = c.number(4), dampening = c.number(5), wd = c.number(6);
+  bool nesterov = c.boolean(7), first = c.boolean(8);
+  const Array* b = hasBuf ? &buf : nullptr;
+  if (covers(c, p, {&g, b})) c.done(engram::sgd_update(p, g, b, lr, momentum, dampening, wd, nesterov, first));
+  return info.Env().Undefined();
+}
+
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  Call c(info, "adamUpdate", 13);
+  Array p = c.array(0), g = c.array(1), m = c.array(2), v = c.array(3), vmax;
+  bool hasMax = c.optional(4, &vmax);
+  double lr = c.number(5), beta1 = c.number(6), beta2 = c.number(7), eps = c.number(8), wd = c.number(9);
+  bool decoupled = c.boolean(10);
+  double bc1 = c.number(11), bc2 = c.number(12);
+  const Array* vm = hasMax ? &vmax : nullptr;
+  if (covers(c, p, {&g, &m, &v, vm}))
+    c.done(engram::adam_update(p, g, m, v, vm, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2));
+  return info.Env().Undefined();
+}
+
+Napi::Value RmspropUpdate(const Napi::CallbackInfo& info) {
+  Call c(info, "rmspropUpdate", 10);
+  Array p = c.array(0), g = c.array(1), sq = c.array(2), avg, buf;
+  bool hasAvg = c.optional(3, &avg), hasBuf = c.optional(4, &buf);
+  double lr = c.number(5), alpha = c.number(6), eps = c.number(7), wd = c.number(8), momentum = c.number(9);
+  const Array* a = hasAvg ? &avg : nullptr;
+  const Array* b = hasBuf ? &buf : nullptr;
+  if (covers(c, p, {&g, &sq, a, b})) c.done(engram::rmsprop_update(p, g, sq, a, b, lr, alpha, eps, wd, momentum));
+  return info.Env().Undefined();
+}
+
+Napi::Value AdagradUpdate(const Napi::CallbackInfo& info) {
+  Call c(info, "adagradUpdate", 8);
+  Array p = c.array(0), g = c.array(1), sum = c.array(2);
+  double lr = c.number(3), lrDecay = c.number(4), wd = c.number(5), eps = c.number(6), step = c.number(7);
+  if (covers(c, p, {&g, &sum})) c.done(engram::adagrad_update(p, g, sum, lr, lrDecay, wd, eps, step));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- configuration
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -427,6 +484,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tri", Napi::Function::New(env, Tri, "tri"));
   exports.Set("lstmCell", Napi::Function::New(env, LstmCell, "lstmCell"));
   exports.Set("lstmCellGrad", Napi::Function::New(env, LstmCellGrad, "lstmCellGrad"));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
+  exports.Set("rmspropUpdate", Napi::Function::New(env, RmspropUpdate, "rmspropUpdate"));
+  exports.Set("adagradUpdate", Napi::Function::New(env, AdagradUpdate, "adagradUpdate"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setGemm", Napi::Function::New(env, SetGemm, "setGemm"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));

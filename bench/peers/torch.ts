@@ -18,6 +18,8 @@ export interface TorchRequest {
   gemm?: number[];
   elementwise?: { op: string; n: number }[];
   overhead?: { name: string; n: number }[];
+  /** Optimizer steps on one float32 parameter of n elements (name: "adam"). */
+  optimizer?: { name: string; n: number }[];
 }
 
 export interface TorchInfo {
@@ -35,7 +37,7 @@ export interface TorchInfo {
 }
 
 export interface TorchRow {
-  kind: "gemm" | "elementwise" | "overhead";
+  kind: "gemm" | "elementwise" | "overhead" | "optimizer";
   n: number;
   op?: string;
   name?: string;

@@ -3,7 +3,8 @@
 Reads a JSON request on stdin:
   {"timing": {...bench/harness.ts TimingOptions...}, "threads": 2,
    "gemm": [64, ...], "elementwise": [{"op": "add", "n": 1000000}, ...],
-   "overhead": [{"name": "add-fwdbwd" | "add-fwd", "n": 100}, ...]}
+   "overhead": [{"name": "add-fwdbwd" | "add-fwd", "n": 100}, ...],
+   "optimizer": [{"name": "adam", "n": 1000000}, ...]}
 Prints one JSON line: {"info": {...}, "rows": [...]} or {"skipped": "reason"}.
 Timing follows bench/harness.ts: warm-up, calibrate, fixed iterations per repeat, median.
 """
@@ -149,6 +150,16 @@ def main():
                         y = torch.add(y, c)
 
             rows.append({"kind": "overhead", "name": name, "n": n, **measure(fn, t)})
+
+    for spec in req.get("optimizer", []):
+        name, n = spec["name"], spec["n"]
+        if name != "adam":
+            continue
+        p = torch.nn.Parameter(torch.randn(n))
+        p.grad = torch.randn(n)
+        # torch 1.13 takes the single-tensor path for CPU parameters (foreach only defaults on for CUDA)
+        opt = torch.optim.Adam([p], lr=1e-3)
+        rows.append({"kind": "optimizer", "name": name, "n": n, **measure(opt.step, t)})
 
     print(json.dumps({"info": info, "rows": rows}))
 

@@ -1,5 +1,5 @@
 /**
- * The engine suite: GEMM, elementwise bandwidth and per-op overhead, Engram (native with
+ * The engine suite: GEMM, elementwise bandwidth, an Adam step and per-op overhead, Engram (native with
  * OpenBLAS, native with the built-in GEMM, ts) against TF.js wasm (in-process), OpenBLAS called
  * from C and PyTorch (child processes), all in one run.
  */
@@ -21,6 +21,9 @@ const ELEMENTWISE_OPS = ["add", "mul", "exp", "softmax"] as const;
 const ELEMENTWISE_SIZES = [1e6, 1e7];
 const QUICK_ELEMENTWISE_SIZES = [1e6];
 const SOFTMAX_ROW = 1000;
+/** Parameters of the optimizer-step workload (one tensor, so the fused update itself is timed). */
+const ADAM_PARAMS = 1e6;
+const ADAM_LR = 1e-3;
 /** Per-op overhead: ops per chain; the same call with 0 ops measures the fixed part subtracted. */
 const OVERHEAD_CHAIN = 1000;
 const QUICK_OVERHEAD_CHAIN = 50;
@@ -31,10 +34,12 @@ type OverheadName = "add-fwdbwd" | "add-fwd";
 type Spec =
   | { kind: "gemm"; n: number; w: Workload; contenders: string[] }
   | { kind: "elementwise"; op: ElementwiseOp; n: number; w: Workload; contenders: string[] }
+  | { kind: "optimizer"; n: number; w: Workload; contenders: string[] }
   | { kind: "overhead"; name: OverheadName; chain: number; w: Workload; contenders: string[] };
 
 const GROUP_GEMM = "GEMM: float32 C = A·B, square n x n (GFLOP/s = 2n³ / time)";
 const GROUP_ELEMENTWISE = "Elementwise: float32 (GB/s = bytes read + written / time; reference: memcpy of the same traffic)";
+const GROUP_OPTIMIZER = "Optimizer step: float32 Adam, defaults, one parameter (GB/s = p, grad and both moments read + p and moments written / time)";
 const GROUP_OVERHEAD = "Per-op overhead: 1x8 float32 (time per op)";
 
 const CONTENDER_DESCRIPTIONS: Record<string, string> = {
@@ -94,6 +99,13 @@ export function engineSpecs(quick: boolean, selected: (workload: string, contend
       const contenders = keep(w, ["memcpy-js", "memcpy-c", "engram-native", "engram-ts", "tfjs-wasm", "pytorch"]);
       if (contenders.length > 0) specs.push({ kind: "elementwise", op, n, w, contenders });
     }
+  }
+  {
+    const n = ADAM_PARAMS;
+    const bytes = 28 * n;
+    const w: Workload = { name: `adam update ${formatCount(n)} params`, group: GROUP_OPTIMIZER, reference: "pytorch", params: { optimizer: "adam", n, dtype: "float32", lr: ADAM_LR, bytes }, bytes };
+    const contenders = keep(w, ["pytorch", "engram-native", "engram-ts"]);
+    if (contenders.length > 0) specs.push({ kind: "optimizer", n, w, contenders });
   }
   const chain = quick ? QUICK_OVERHEAD_CHAIN : OVERHEAD_CHAIN;
   const overheads: { name: OverheadName; title: string; contenders: string[] }[] = [
@@ -156,8 +168,24 @@ export function elementwiseSampleError(op: ElementwiseOp, a: ArrayLike<number>, 
   return worst;
 }
 
+/**
+ * Largest error of 16 sampled entries after Adam's first step from fresh state, where the update is
+ * lr g / (|g| + eps) (the bias-corrected moments are g and g²), relative to lr.
+ */
+export function adamFirstStepError(before: ArrayLike<number>, grad: ArrayLike<number>, after: ArrayLike<number>, n: number, lr: number): number {
+  let worst = 0;
+  for (let s = 0; s < 16; s++) {
+    const i = (s * 7919 * 1009) % n;
+    const expected = before[i]! - (lr * grad[i]!) / (Math.abs(grad[i]!) + 1e-8);
+    worst = Math.max(worst, Math.abs(after[i]! - expected) / lr);
+  }
+  return worst;
+}
+
 const GEMM_TOLERANCE = 1e-4;
 const ELEMENTWISE_TOLERANCE = 1e-4;
+/** float32 rounding of parameters of size ~4 is ~5e-4 lr; a wrong update is off by ~lr. */
+const ADAM_TOLERANCE = 1e-2;
 
 function checkExtras(error: number, tolerance: number): { note?: string; params: Record<string, unknown> } {
   const params = { check_error: Number(error.toPrecision(3)) };
@@ -308,6 +336,17 @@ function engramRow(eg: Engram, ctx: SuiteContext, spec: Spec, contender: string,
     const m = measure(fn, ctx.timing);
     return measuredRow(w, contender, m.medianMs, { ...check, params: { ...check.params, ...extraParams, ...timingParams(m) } });
   }
+  if (spec.kind === "optimizer") {
+    const p = eg.randn([spec.n]);
+    const grad = eg.randn([spec.n]);
+    p.grad = grad;
+    const before = p.data.slice();
+    const opt = new eg.optim.Adam([p], { lr: ADAM_LR });
+    opt.step();
+    const check = checkExtras(adamFirstStepError(before, grad.data, p.data, spec.n, ADAM_LR), ADAM_TOLERANCE);
+    const m = measure(() => opt.step(), ctx.timing);
+    return measuredRow(w, contender, m.medianMs, { ...check, params: { ...check.params, ...extraParams, ...timingParams(m) } });
+  }
   const x = eg.randn([1, 8]);
   x.requiresGrad = true;
   const cst = eg.randn([1, 8]);
@@ -358,7 +397,7 @@ function runTfjs(tfw: TfjsWasm, c: Context, specs: readonly Spec[]): void {
         const check = checkExtras(elementwiseSampleError(spec.op, a.dataSync(), b.dataSync(), out.dataSync(), spec.n), ELEMENTWISE_TOLERANCE);
         const m = measure(() => op().dispose(), ctx.timing);
         results.put(measuredRow(w, "tfjs-wasm", m.medianMs, { ...check, params: { ...check.params, ...timingParams(m) } }));
-      } else {
+      } else if (spec.kind === "overhead") {
         const x = keep(tf.randomNormal([1, 8]));
         const cst = keep(tf.randomNormal([1, 8]));
         const chain = (n: number): void =>
@@ -424,12 +463,14 @@ async function runTorch(c: Context, specs: readonly Spec[], threads: number): Pr
   const gemm: number[] = [];
   const elementwise: { op: string; n: number }[] = [];
   const overhead: { name: string; n: number }[] = [];
+  const optimizer: { name: string; n: number }[] = [];
   for (const s of mine) {
     if (s.kind === "gemm") gemm.push(s.n);
     else if (s.kind === "elementwise") elementwise.push({ op: s.op, n: s.n });
+    else if (s.kind === "optimizer") optimizer.push({ name: "adam", n: s.n });
     else overhead.push({ name: s.name, n: 0 }, { name: s.name, n: s.chain });
   }
-  const req: TorchRequest = { timing: c.ctx.timing, threads, gemm, elementwise, overhead };
+  const req: TorchRequest = { timing: c.ctx.timing, threads, gemm, elementwise, overhead, optimizer };
   const res = await runTorchPeer("./torch_engine.py", req);
   if (!res.ok) {
     for (const s of mine) c.results.put(skippedRow(s.w, "pytorch", res.reason));
@@ -452,7 +493,9 @@ async function runTorch(c: Context, specs: readonly Spec[], threads: number): Pr
       c.results.put(measuredRow(s.w, "pytorch", t.perOpMs, { note: t.note, params: t.params }));
       continue;
     }
-    const found = rows.find((r) => (s.kind === "gemm" ? r.kind === "gemm" && r.n === s.n : r.kind === "elementwise" && r.op === s.op && r.n === s.n));
+    const found = rows.find((r) =>
+      s.kind === "gemm" ? r.kind === "gemm" && r.n === s.n : s.kind === "optimizer" ? r.kind === "optimizer" && r.n === s.n : r.kind === "elementwise" && r.op === s.op && r.n === s.n,
+    );
     if (!found) {
       c.results.put(skippedRow(s.w, "pytorch", "peer returned no row"));
       continue;
@@ -528,6 +571,6 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
 
 export const engineSuite: Suite = {
   name: "engine",
-  description: "GEMM, elementwise bandwidth and per-op overhead vs OpenBLAS, TF.js wasm, PyTorch",
+  description: "GEMM, elementwise bandwidth, Adam step and per-op overhead vs OpenBLAS, TF.js wasm, PyTorch",
   run,
 };

@@ -104,4 +104,16 @@ bool lstm_cell(const Array& gates, const Array& c, const Array& h, const Array& 
 bool lstm_cell_grad(const Array& saved, const Array& c, const Array* dh, const Array* dc_out, const Array& dgates,
                     const Array* dc, int64_t batch, int64_t hidden);
 
+// ---- optimizer updates (optim.cc), float32 only, in place over p.length elements; every other
+// buffer must hold at least that many. Optional state buffers are null when absent.
+bool sgd_update(const Array& p, const Array& g, const Array* buf, double lr, double momentum, double dampening,
+                double wd, bool nesterov, bool first_step);
+bool adam_update(const Array& p, const Array& g, const Array& m, const Array& v, const Array* vmax, double lr,
+                 double beta1, double beta2, double eps, double wd, bool decoupled, double bias_correction1,
+                 double bias_correction2);
+bool rmsprop_update(const Array& p, const Array& g, const Array& sq, const Array* avg_g, const Array* buf, double lr,
+                    double alpha, double eps, double wd, double momentum);
+bool adagrad_update(const Array& p, const Array& g, const Array& sum, double lr, double lr_decay, double wd, double eps,
+                    double step);
+
 }  // namespace engram

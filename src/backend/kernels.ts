@@ -188,6 +188,73 @@ export interface Kernels {
     batch: number,
     hidden: number,
   ): void;
+
+  // Optimizer updates: one fused in-place pass per parameter, following PyTorch's single-tensor
+  // algorithms. Intermediates are doubles and p and every state buffer round to their dtype once,
+  // in the order the ts kernels write them, so native results equal ts results bit for bit.
+  // State buffers have p's length; `g` may be of another element type (it is read as numbers).
+
+  /**
+   * SGD: d = g + weightDecay p; with a momentum buffer buf = momentum buf + (1 - dampening) d
+   * (buf = d on the first step), d = nesterov ? d + momentum buf : buf; then p -= lr d.
+   * `momentumBuffer` null means momentum 0.
+   */
+  sgdUpdate(
+    p: FloatArray,
+    g: TypedArray,
+    momentumBuffer: FloatArray | null,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    nesterov: boolean,
+    firstStep: boolean,
+  ): void;
+  /**
+   * Adam / AdamW with optional AMSGrad (`maxExpAvgSq` non-null). `decoupled` applies weight decay to
+   * p (p *= 1 - lr weightDecay) instead of adding it to the gradient. The bias corrections
+   * 1 - beta^step come from the caller: JS and C++ pow need not round alike, everything else here
+   * is correctly rounded arithmetic.
+   */
+  adamUpdate(
+    p: FloatArray,
+    g: TypedArray,
+    expAvg: FloatArray,
+    expAvgSq: FloatArray,
+    maxExpAvgSq: FloatArray | null,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    biasCorrection1: number,
+    biasCorrection2: number,
+  ): void;
+  /** RMSprop (eps outside the square root); `gradAvg` non-null centers it, `momentumBuffer` non-null adds momentum. */
+  rmspropUpdate(
+    p: FloatArray,
+    g: TypedArray,
+    squareAvg: FloatArray,
+    gradAvg: FloatArray | null,
+    momentumBuffer: FloatArray | null,
+    lr: number,
+    alpha: number,
+    eps: number,
+    weightDecay: number,
+    momentum: number,
+  ): void;
+  /** Adagrad at 1-based `step`: lr decays to lr / (1 + (step - 1) lrDecay). */
+  adagradUpdate(
+    p: FloatArray,
+    g: TypedArray,
+    sum: FloatArray,
+    lr: number,
+    lrDecay: number,
+    weightDecay: number,
+    eps: number,
+    step: number,
+  ): void;
 }
 
 export type KernelName = keyof Kernels;

@@ -1,4 +1,5 @@
 /** Adagrad with learning-rate decay and an initial accumulator value (PyTorch's Adagrad). */
+import { K } from "../backend/index.js";
 import type { FloatArray, TypedArray } from "../backend/kernels.js";
 import { checkNumber, Optimizer, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
 
@@ -20,14 +21,7 @@ export class Adagrad extends Optimizer<AdagradHyper> {
   }
 
   protected update(p: FloatArray, g: TypedArray, group: ParamGroup<AdagradHyper>, state: ParamState): void {
-    const { lr, lrDecay, weightDecay: wd, eps } = group;
-    const clr = lr / (1 + (state.step - 1) * lrDecay);
     const sum = this.buffer(state, "sum", p, group.initialAccumulatorValue);
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
-      sum[i] = sum[i]! + gi * gi;
-      p[i] = p[i]! + -clr * (gi / (Math.sqrt(sum[i]!) + eps));
-    }
+    K.adagradUpdate(p, g, sum, group.lr, group.lrDecay, group.weightDecay, group.eps, state.step);
   }
 }

@@ -1,4 +1,5 @@
 /** Adam (with optional AMSGrad) and AdamW (decoupled weight decay), following PyTorch's single-tensor updates. */
+import { K } from "../backend/index.js";
 import type { FloatArray, TypedArray } from "../backend/kernels.js";
 import { ArgumentError } from "../core/errors.js";
 import { checkBoolean, checkNumber, Optimizer, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
@@ -25,15 +26,21 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
   }
 
   protected update(p: FloatArray, g: TypedArray, group: ParamGroup<AdamHyper>, state: ParamState): void {
-    adamStep(
+    const [beta1, beta2] = group.betas;
+    K.adamUpdate(
       p,
       g,
-      group,
-      state,
       this.buffer(state, "expAvg", p),
       this.buffer(state, "expAvgSq", p),
       group.amsgrad ? this.buffer(state, "maxExpAvgSq", p) : null,
+      group.lr,
+      beta1,
+      beta2,
+      group.eps,
+      group.weightDecay,
       this.decoupled,
+      1 - beta1 ** state.step,
+      1 - beta2 ** state.step,
     );
   }
 }
@@ -61,38 +68,4 @@ function validateAdam(op: string, g: AdamHyper): void {
   checkNumber(op, "eps", g.eps, { min: 0 });
   checkNumber(op, "weightDecay", g.weightDecay, { min: 0 });
   checkBoolean(op, "amsgrad", g.amsgrad);
-}
-
-/** One pass over the parameter: weight decay, both moments, bias-corrected step. */
-function adamStep(
-  p: FloatArray,
-  g: TypedArray,
-  group: AdamHyper,
-  state: ParamState,
-  m: FloatArray,
-  v: FloatArray,
-  vmax: FloatArray | null,
-  decoupled: boolean,
-): void {
-  const { lr, eps, weightDecay: wd } = group;
-  const [beta1, beta2] = group.betas;
-  const stepSize = lr / (1 - beta1 ** state.step);
-  const bc2Sqrt = Math.sqrt(1 - beta2 ** state.step);
-  const l2 = decoupled ? 0 : wd;
-  const decay = decoupled ? 1 - lr * wd : 1;
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    if (decay !== 1) p[i] = p[i]! * decay;
-    const gi = l2 !== 0 ? g[i]! + l2 * p[i]! : g[i]!;
-    m[i] = m[i]! * beta1 + (1 - beta1) * gi;
-    v[i] = v[i]! * beta2 + (1 - beta2) * gi * gi;
-    let vi = v[i]!;
-    if (vmax !== null) {
-      // torch.maximum propagates NaN
-      if (vi > vmax[i]! || vi !== vi) vmax[i] = vi;
-      vi = vmax[i]!;
-    }
-    const denom = Math.sqrt(vi) / bc2Sqrt + eps;
-    p[i] = p[i]! + -stepSize * (m[i]! / denom);
-  }
 }

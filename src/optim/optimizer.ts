@@ -3,11 +3,11 @@
  * (named buffers shaped like the parameter plus a step count), and a state dict that captures all
  * of it so a resumed run continues bit for bit.
  *
- * Updates are single-pass loops over the parameter's typed array, written in place. They touch no
- * ops, so nothing is recorded on the autograd tape (the same effect as running under noGrad). The
- * arithmetic follows PyTorch's order of operations; intermediates are JS doubles and every state
- * buffer and the parameter round to their dtype once per step, which keeps float32 results within
- * a few ulps of PyTorch.
+ * Updates are fused single-pass kernels over the parameter's typed array (K.sgdUpdate,
+ * K.adamUpdate, ...), written in place. They touch no ops, so nothing is recorded on the autograd
+ * tape (the same effect as running under noGrad). The arithmetic follows PyTorch's order of
+ * operations; intermediates are doubles and every state buffer and the parameter round to their
+ * dtype once per step, which keeps float32 results within a few ulps of PyTorch.
  */
 import { Tensor } from "../autograd/tensor.js";
 import type { FloatArray, TypedArray } from "../backend/kernels.js";

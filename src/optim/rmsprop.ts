@@ -1,4 +1,5 @@
 /** RMSprop as PyTorch defines it: eps is added outside the square root; optional momentum and centering. */
+import { K } from "../backend/index.js";
 import type { FloatArray, TypedArray } from "../backend/kernels.js";
 import { checkBoolean, checkNumber, Optimizer, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
 
@@ -25,24 +26,10 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
   }
 
   protected update(p: FloatArray, g: TypedArray, group: ParamGroup<RMSpropHyper>, state: ParamState): void {
-    const { lr, alpha, eps, weightDecay: wd, momentum, centered } = group;
+    const { lr, alpha, eps, weightDecay, momentum, centered } = group;
     const sq = this.buffer(state, "squareAvg", p);
     const avgG = centered ? this.buffer(state, "gradAvg", p) : null;
     const buf = momentum > 0 ? this.buffer(state, "momentumBuffer", p) : null;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
-      sq[i] = sq[i]! * alpha + (1 - alpha) * gi * gi;
-      let avg: number;
-      if (avgG !== null) {
-        avgG[i] = avgG[i]! * alpha + (1 - alpha) * gi;
-        const a = avgG[i]!;
-        avg = Math.sqrt(sq[i]! - a * a) + eps;
-      } else avg = Math.sqrt(sq[i]!) + eps;
-      if (buf !== null) {
-        buf[i] = buf[i]! * momentum + gi / avg;
-        p[i] = p[i]! - lr * buf[i]!;
-      } else p[i] = p[i]! + -lr * (gi / avg);
-    }
+    K.rmspropUpdate(p, g, sq, avgG, buf, lr, alpha, eps, weightDecay, momentum);
   }
 }

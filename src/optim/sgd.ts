@@ -1,4 +1,5 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay (PyTorch's SGD). */
+import { K } from "../backend/index.js";
 import type { FloatArray, TypedArray } from "../backend/kernels.js";
 import { ArgumentError } from "../core/errors.js";
 import { checkBoolean, checkNumber, Optimizer, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
@@ -27,26 +28,9 @@ export class SGD extends Optimizer<SGDHyper> {
   }
 
   protected update(p: FloatArray, g: TypedArray, group: ParamGroup<SGDHyper>, state: ParamState): void {
-    const { lr, momentum, dampening, nesterov, weightDecay: wd } = group;
-    const n = p.length;
-    if (momentum === 0) {
-      for (let i = 0; i < n; i++) {
-        const d = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
-        p[i] = p[i]! - lr * d;
-      }
-      return;
-    }
-    // PyTorch seeds the buffer with the first gradient itself (no dampening); on a zero buffer the
-    // coefficients (0, 1) give exactly that without a per-element branch.
+    const { lr, momentum, dampening, nesterov, weightDecay } = group;
     const fresh = !state.buffers.has("momentumBuffer");
-    const buf = this.buffer(state, "momentumBuffer", p);
-    const keep = fresh ? 0 : momentum;
-    const add = fresh ? 1 : 1 - dampening;
-    for (let i = 0; i < n; i++) {
-      const d = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
-      buf[i] = keep * buf[i]! + add * d;
-      const b = buf[i]!;
-      p[i] = p[i]! - lr * (nesterov ? d + momentum * b : b);
-    }
+    const buf = momentum === 0 ? null : this.buffer(state, "momentumBuffer", p);
+    K.sgdUpdate(p, g, buf, lr, momentum, dampening, weightDecay, nesterov, fresh);
   }
 }

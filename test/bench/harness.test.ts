@@ -21,7 +21,7 @@ import { lastJsonLine } from "../../bench/peers/process.js";
 import { explainCompileError, timingArgs } from "../../bench/peers/openblas.js";
 import { formatRatio, formatTable, formatTime, roundSig, toJson, type BenchDocument } from "../../bench/report.js";
 import { matchesOnly } from "../../bench/suite.js";
-import { elementwiseSampleError, engineSpecs, gemmSampleError } from "../../bench/suites/engine.js";
+import { adamFirstStepError, elementwiseSampleError, engineSpecs, gemmSampleError } from "../../bench/suites/engine.js";
 
 const timing: TimingOptions = { warmupMs: 10, targetRepeatMs: 100, repeats: 7, minRepeats: 3, maxIterations: 1000, budgetMs: 2000 };
 
@@ -265,6 +265,7 @@ describe("suite plumbing", () => {
     expect(all.filter((s) => s.kind === "gemm").map((s) => s.w.params["n"])).toEqual([64, 128, 256, 512, 1024, 2048]);
     expect(all.filter((s) => s.kind === "elementwise")).toHaveLength(8);
     expect(all.filter((s) => s.kind === "overhead")).toHaveLength(2);
+    expect(all.find((s) => s.kind === "optimizer")?.contenders).toEqual(["pytorch", "engram-native", "engram-ts"]);
     expect(engineSpecs(true, () => true).length).toBeLessThan(all.length);
     const torchOnly = engineSpecs(false, (w, c) => matchesOnly("pytorch", w, c));
     expect(torchOnly.find((s) => s.kind === "gemm")?.contenders).toEqual(["openblas-c", "pytorch"]);
@@ -305,5 +306,10 @@ describe("suite plumbing", () => {
     }
     expect(elementwiseSampleError("softmax", x, x, sm, 2000)).toBeLessThan(1e-5);
     expect(elementwiseSampleError("exp", x, x, x, 2000)).toBeGreaterThan(0.1);
+    const lr = 1e-3;
+    const grad = x.map((_, i) => Math.cos(i));
+    const stepped = x.map((v, i) => v - lr * Math.sign(grad[i]!));
+    expect(adamFirstStepError(x, grad, stepped, 2000, lr)).toBeLessThan(1e-3);
+    expect(adamFirstStepError(x, grad, x, 2000, lr)).toBeGreaterThan(0.5);
   });
 });

@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";
@@ -45,6 +45,10 @@ export interface NativeAddon {
   tri: Kernels["tri"];
   lstmCell: Kernels["lstmCell"];
   lstmCellGrad: Kernels["lstmCellGrad"];
+  sgdUpdate: Kernels["sgdUpdate"];
+  adamUpdate: Kernels["adamUpdate"];
+  rmspropUpdate: Kernels["rmspropUpdate"];
+  adagradUpdate: Kernels["adagradUpdate"];
 
   info(): NativeAddonInfo;
   /** Switches the GEMM (initially ENGRAM_GEMM, else OpenBLAS when linked); throws if OpenBLAS is absent. */

@@ -1,7 +1,7 @@
 /**
  * The native kernel table: every method calls the addon for the element types it implements
  * (float32 everywhere; int32 and bool for the integer-closed unary ops, binary ops, reductions,
- * casts and all data movement) and the ts reference kernels for the rest. float64 always goes to
+ * casts and all data movement; float32 optimizer updates) and the ts reference kernels for the rest. float64 always goes to
  * the fallback. Routing is a few instanceof checks, cheap enough for the per-op hot path, and it
  * mirrors exactly what native/kernels/*.cc accept (the addon throws on anything else).
  */
@@ -71,6 +71,15 @@ function within(kernel: string, what: string, a: { length: number }, offset: num
     );
   }
 }
+
+/** Optimizer updates run over p.length elements: the gradient and every state buffer must hold as many. */
+function state(kernel: string, p: { length: number }, g: { length: number }, buffers: ({ length: number } | null)[]): void {
+  need(kernel, "gradient", g, p.length);
+  for (const b of buffers) need(kernel, "state buffer", b, p.length);
+}
+
+/** Every operand (null ones are absent) is float32: the element type the native optimizer updates implement. */
+const allF32 = (...arrays: (TypedArray | null)[]): boolean => arrays.every((a) => a === null || a instanceof Float32Array);
 
 export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kernels {
   return {
@@ -299,6 +308,30 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
       need("tri", "output", out, batch * rows * cols);
       if (sameNonF64(x, out)) return addon.tri(x, out, batch, rows, cols, diag, upper);
       fallback.tri(x, out, batch, rows, cols, diag, upper);
+    },
+
+    sgdUpdate(p, g, buf, lr, momentum, dampening, wd, nesterov, firstStep) {
+      state("sgdUpdate", p, g, [buf]);
+      if (allF32(p, g, buf)) return addon.sgdUpdate(p, g, buf, lr, momentum, dampening, wd, nesterov, firstStep);
+      fallback.sgdUpdate(p, g, buf, lr, momentum, dampening, wd, nesterov, firstStep);
+    },
+
+    adamUpdate(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2) {
+      state("adamUpdate", p, g, [m, v, vmax]);
+      if (allF32(p, g, m, v, vmax)) return addon.adamUpdate(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2);
+      fallback.adamUpdate(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2);
+    },
+
+    rmspropUpdate(p, g, sq, avgG, buf, lr, alpha, eps, wd, momentum) {
+      state("rmspropUpdate", p, g, [sq, avgG, buf]);
+      if (allF32(p, g, sq, avgG, buf)) return addon.rmspropUpdate(p, g, sq, avgG, buf, lr, alpha, eps, wd, momentum);
+      fallback.rmspropUpdate(p, g, sq, avgG, buf, lr, alpha, eps, wd, momentum);
+    },
+
+    adagradUpdate(p, g, sum, lr, lrDecay, wd, eps, step) {
+      state("adagradUpdate", p, g, [sum]);
+      if (allF32(p, g, sum)) return addon.adagradUpdate(p, g, sum, lr, lrDecay, wd, eps, step);
+      fallback.adagradUpdate(p, g, sum, lr, lrDecay, wd, eps, step);
     },
   };
 }

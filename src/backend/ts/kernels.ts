@@ -468,4 +468,75 @@ export const tsKernels: Kernels = {
           out[t] = keep ? x[t]! : 0;
         }
   },
+
+  sgdUpdate(p, g, buf, lr, momentum, dampening, wd, nesterov, firstStep) {
+    const n = p.length;
+    if (buf === null) {
+      for (let i = 0; i < n; i++) {
+        const d = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+        p[i] = p[i]! - lr * d;
+      }
+      return;
+    }
+    // PyTorch seeds the buffer with the first gradient itself (no dampening); on a zero buffer the
+    // coefficients (0, 1) give exactly that without a per-element branch.
+    const keep = firstStep ? 0 : momentum;
+    const add = firstStep ? 1 : 1 - dampening;
+    for (let i = 0; i < n; i++) {
+      const d = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+      buf[i] = keep * buf[i]! + add * d;
+      const b = buf[i]!;
+      p[i] = p[i]! - lr * (nesterov ? d + momentum * b : b);
+    }
+  },
+
+  adamUpdate(p, g, m, v, vmax, lr, beta1, beta2, eps, wd, decoupled, biasCorrection1, biasCorrection2) {
+    const stepSize = lr / biasCorrection1;
+    const bc2Sqrt = Math.sqrt(biasCorrection2);
+    const l2 = decoupled ? 0 : wd;
+    const decay = decoupled ? 1 - lr * wd : 1;
+    const n = p.length;
+    for (let i = 0; i < n; i++) {
+      if (decay !== 1) p[i] = p[i]! * decay;
+      const gi = l2 !== 0 ? g[i]! + l2 * p[i]! : g[i]!;
+      m[i] = m[i]! * beta1 + (1 - beta1) * gi;
+      v[i] = v[i]! * beta2 + (1 - beta2) * gi * gi;
+      let vi = v[i]!;
+      if (vmax !== null) {
+        // torch.maximum propagates NaN
+        if (vi > vmax[i]! || vi !== vi) vmax[i] = vi;
+        vi = vmax[i]!;
+      }
+      const denom = Math.sqrt(vi) / bc2Sqrt + eps;
+      p[i] = p[i]! + -stepSize * (m[i]! / denom);
+    }
+  },
+
+  rmspropUpdate(p, g, sq, avgG, buf, lr, alpha, eps, wd, momentum) {
+    const n = p.length;
+    for (let i = 0; i < n; i++) {
+      const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+      sq[i] = sq[i]! * alpha + (1 - alpha) * gi * gi;
+      let avg: number;
+      if (avgG !== null) {
+        avgG[i] = avgG[i]! * alpha + (1 - alpha) * gi;
+        const a = avgG[i]!;
+        avg = Math.sqrt(sq[i]! - a * a) + eps;
+      } else avg = Math.sqrt(sq[i]!) + eps;
+      if (buf !== null) {
+        buf[i] = buf[i]! * momentum + gi / avg;
+        p[i] = p[i]! - lr * buf[i]!;
+      } else p[i] = p[i]! + -lr * (gi / avg);
+    }
+  },
+
+  adagradUpdate(p, g, sum, lr, lrDecay, wd, eps, step) {
+    const clr = lr / (1 + (step - 1) * lrDecay);
+    const n = p.length;
+    for (let i = 0; i < n; i++) {
+      const gi = wd !== 0 ? g[i]! + wd * p[i]! : g[i]!;
+      sum[i] = sum[i]! + gi * gi;
+      p[i] = p[i]! + -clr * (gi / (Math.sqrt(sum[i]!) + eps));
+    }
+  },
 };
