@@ -1,7 +1,6 @@
 /** Command-line parsing for bench/main.ts (pure: no process access). */
 import { suggest } from "../src/core/suggest.js";
 
-
 export interface BenchArgs {
   suite?: string;
   json?: string;
@@ -25,7 +24,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       continue;
     }
     if (!arg.startsWith("-")) {
-      if (args.suite !== undefined) throw new ArgsError(`unexpected argument ${JSON.stringify(arg)}: the suite is already ${JSON.stringify(args.suite)}`);
+      if (args.suite !== undefined)
+        throw new ArgsError(`unexpected argument ${JSON.stringify(arg)}: the suite is already ${JSON.stringify(args.suite)}`);
       args.suite = arg;
       continue;
     }
@@ -49,7 +49,6 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   }
   return args;
 }
-
 
 export function helpText(suites: readonly { name: string; description: string }[]): string {
   const width = Math.max(...suites.map((s) => s.name.length));

@@ -32,12 +32,19 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const suite = SUITES.find((s) => s.name === args.suite);
   if (!suite) {
-    const hint = suggest(args.suite, SUITES.map((s) => s.name));
-    console.error(`bench: unknown suite ${JSON.stringify(args.suite)}${hint ? ` (did you mean ${hint}?)` : ""}; suites: ${SUITES.map((s) => s.name).join(", ")}`);
+    const hint = suggest(
+      args.suite,
+      SUITES.map((s) => s.name),
+    );
+    console.error(
+      `bench: unknown suite ${JSON.stringify(args.suite)}${hint ? ` (did you mean ${hint}?)` : ""}; suites: ${SUITES.map((s) => s.name).join(", ")}`,
+    );
     return 2;
   }
   if (args.unsetOpenblasEnv && process.env[REEXEC_MARKER] === undefined) {
-    console.error("bench: --unset-openblas-env: re-running the whole bench with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (every contender alike)");
+    console.error(
+      "bench: --unset-openblas-env: re-running the whole bench with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (every contender alike)",
+    );
     return reexecWithoutOpenblasEnv();
   }
 

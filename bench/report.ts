@@ -57,7 +57,14 @@ export function formatTable(rows: readonly Row[]): string {
   const cells = (r: Row): string[] => {
     const name = r.reference ? `${r.contender} (ref)` : r.contender;
     if (r.median_ms === null) return [name, "-", "", "", "", `skipped: ${r.skipped ?? "no reason given"}`];
-    return [name, formatTime(r.median_ms), formatThroughput(r), r.ratio === undefined ? "" : formatRatio(r.ratio), formatTarget(r), r.note ?? ""];
+    return [
+      name,
+      formatTime(r.median_ms),
+      formatThroughput(r),
+      r.ratio === undefined ? "" : formatRatio(r.ratio),
+      formatTarget(r),
+      r.note ?? "",
+    ];
   };
   const all = rows.map(cells);
   const widths = header.map((h, i) => Math.max(h.length, ...all.map((c) => c[i]!.length)));
@@ -95,7 +102,8 @@ export function formatHeader(doc: BenchDocument): string {
     `${doc.date}  ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, ${m.platform}, Node ${m.node}, load ${m.load_avg_1}`,
     ...formatEnv(doc.env).map((l) => `env: ${l}`),
   ];
-  if (m.load_avg_1 > m.cores / 2) lines.push(`warning: load average ${m.load_avg_1} on ${m.cores} cores: other processes are competing for the CPU`);
+  if (m.load_avg_1 > m.cores / 2)
+    lines.push(`warning: load average ${m.load_avg_1} on ${m.cores} cores: other processes are competing for the CPU`);
   return lines.join("\n");
 }
 

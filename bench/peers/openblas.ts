@@ -54,7 +54,11 @@ async function openblasFlags(): Promise<{ cflags: string[]; libs: string[]; sour
   const res = await runProcess("pkg-config", ["--cflags", "--libs", "openblas"], { timeoutMs: 10_000 });
   if (res.ok && res.value.code === 0) {
     const flags = res.value.stdout.trim().split(/\s+/).filter(Boolean);
-    return { cflags: flags.filter((f) => !f.startsWith("-l") && !f.startsWith("-L")), libs: flags.filter((f) => f.startsWith("-l") || f.startsWith("-L")), source: "pkg-config openblas" };
+    return {
+      cflags: flags.filter((f) => !f.startsWith("-l") && !f.startsWith("-L")),
+      libs: flags.filter((f) => f.startsWith("-l") || f.startsWith("-L")),
+      source: "pkg-config openblas",
+    };
   }
   return { cflags: [], libs: ["-lopenblas"], source: "-lopenblas (pkg-config has no openblas)" };
 }
@@ -62,8 +66,10 @@ async function openblasFlags(): Promise<{ cflags: string[]; libs: string[]; sour
 /** Explains a failed compile in one line (missing header and missing library are the usual cases). */
 export function explainCompileError(stderr: string): string {
   if (/cblas\.h.*(No such file|not found)/i.test(stderr)) return "OpenBLAS headers missing (cblas.h not found; install libopenblas-dev)";
-  if (/cannot find -lopenblas|library not found for -lopenblas/i.test(stderr)) return "OpenBLAS library missing (-lopenblas not found; install libopenblas-dev)";
-  if (/undefined reference to .openblas_/.test(stderr)) return "cblas.h/libblas found but they are not OpenBLAS (openblas_* symbols missing)";
+  if (/cannot find -lopenblas|library not found for -lopenblas/i.test(stderr))
+    return "OpenBLAS library missing (-lopenblas not found; install libopenblas-dev)";
+  if (/undefined reference to .openblas_/.test(stderr))
+    return "cblas.h/libblas found but they are not OpenBLAS (openblas_* symbols missing)";
   const first = stderr.split("\n").find((l) => /error/i.test(l)) ?? stderr.split("\n")[0] ?? "";
   return `compile failed: ${first.trim()}`;
 }
@@ -76,11 +82,15 @@ export async function runOpenblasPeer(req: OpenblasRequest): Promise<PeerResult<
     const flags = await openblasFlags();
     const args = ["-O2", "-std=c11", ...flags.cflags, SOURCE, "-o", exe, ...flags.libs];
     const compiled = await runProcess(cc, args, { timeoutMs: 120_000 });
-    if (!compiled.ok) return { ok: false, reason: compiled.reason.endsWith("not found") ? `no C compiler (${compiled.reason})` : compiled.reason };
+    if (!compiled.ok)
+      return { ok: false, reason: compiled.reason.endsWith("not found") ? `no C compiler (${compiled.reason})` : compiled.reason };
     if (compiled.value.code !== 0) return { ok: false, reason: explainCompileError(compiled.stderr) };
     const workloads = [...req.gemmSizes.map((n) => `gemm:${n}`), ...req.memcpyBytes.map((b) => `memcpy:${b}`)];
     const res = await runJsonPeer<OpenblasPeerOutput>(exe, [...timingArgs(req.timing), ...workloads], { timeoutMs: 600_000 });
-    return { ...res, compile: `${cc} ${args.map((a) => (a === SOURCE ? "bench/peers/openblas-gemm.c" : a === exe ? "$TMP/openblas-gemm" : a)).join(" ")} (flags from ${flags.source})` };
+    return {
+      ...res,
+      compile: `${cc} ${args.map((a) => (a === SOURCE ? "bench/peers/openblas-gemm.c" : a === exe ? "$TMP/openblas-gemm" : a)).join(" ")} (flags from ${flags.source})`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -74,7 +74,8 @@ export async function loadTfjsWasm(): Promise<{ ok: true; value: TfjsWasm } | { 
     const line = threaded.output.find((l) => /Error|failed/i.test(l) && !/Initialization of backend/.test(l)) ?? threaded.output[0];
     threadedError = line?.split("\n")[0]?.trim() ?? "initialisation failed";
     const single = await attempt(false);
-    if (!single.ok) return { ok: false, reason: `TF.js wasm backend failed to initialise: ${single.output.join(" | ") || "unknown error"}` };
+    if (!single.ok)
+      return { ok: false, reason: `TF.js wasm backend failed to initialise: ${single.output.join(" | ") || "unknown error"}` };
   }
   const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
   const result: TfjsWasm = {

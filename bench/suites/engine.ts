@@ -39,7 +39,8 @@ type Spec =
 
 const GROUP_GEMM = "GEMM: float32 C = A·B, square n x n (GFLOP/s = 2n³ / time)";
 const GROUP_ELEMENTWISE = "Elementwise: float32 (GB/s = bytes read + written / time; reference: memcpy of the same traffic)";
-const GROUP_OPTIMIZER = "Optimizer step: float32 Adam, defaults, one parameter (GB/s = p, grad and both moments read + p and moments written / time)";
+const GROUP_OPTIMIZER =
+  "Optimizer step: float32 Adam, defaults, one parameter (GB/s = p, grad and both moments read + p and moments written / time)";
 const GROUP_OVERHEAD = "Per-op overhead: 1x8 float32 (time per op)";
 
 const CONTENDER_DESCRIPTIONS: Record<string, string> = {
@@ -77,7 +78,13 @@ export function engineSpecs(quick: boolean, selected: (workload: string, contend
   };
   for (const n of quick ? QUICK_GEMM_SIZES : GEMM_SIZES) {
     const targets = n >= 512 ? { "engram-native-openblas": { minRatio: 0.9 }, "engram-native-builtin": { minRatio: 0.5 } } : undefined;
-    const w: Workload = { name: `gemm ${n}x${n}x${n} f32`, group: GROUP_GEMM, reference: "openblas-c", params: { n, dtype: "float32" }, flops: 2 * n ** 3 };
+    const w: Workload = {
+      name: `gemm ${n}x${n}x${n} f32`,
+      group: GROUP_GEMM,
+      reference: "openblas-c",
+      params: { n, dtype: "float32" },
+      flops: 2 * n ** 3,
+    };
     if (targets) w.targets = targets;
     const contenders = keep(w, ["openblas-c", "engram-native-openblas", "engram-native-builtin", "engram-ts", "tfjs-wasm", "pytorch"]);
     if (contenders.length > 0) specs.push({ kind: "gemm", n, w, contenders });
@@ -103,14 +110,24 @@ export function engineSpecs(quick: boolean, selected: (workload: string, contend
   {
     const n = ADAM_PARAMS;
     const bytes = 28 * n;
-    const w: Workload = { name: `adam update ${formatCount(n)} params`, group: GROUP_OPTIMIZER, reference: "pytorch", params: { optimizer: "adam", n, dtype: "float32", lr: ADAM_LR, bytes }, bytes };
+    const w: Workload = {
+      name: `adam update ${formatCount(n)} params`,
+      group: GROUP_OPTIMIZER,
+      reference: "pytorch",
+      params: { optimizer: "adam", n, dtype: "float32", lr: ADAM_LR, bytes },
+      bytes,
+    };
     const contenders = keep(w, ["pytorch", "engram-native", "engram-ts"]);
     if (contenders.length > 0) specs.push({ kind: "optimizer", n, w, contenders });
   }
   const chain = quick ? QUICK_OVERHEAD_CHAIN : OVERHEAD_CHAIN;
   const overheads: { name: OverheadName; title: string; contenders: string[] }[] = [
     { name: "add-fwdbwd", title: "add 1x8 forward + backward, per op", contenders: ["pytorch", "engram-native", "engram-ts"] },
-    { name: "add-fwd", title: "add 1x8 forward only (no grad), per op", contenders: ["pytorch", "engram-native", "engram-ts", "tfjs-wasm"] },
+    {
+      name: "add-fwd",
+      title: "add 1x8 forward only (no grad), per op",
+      contenders: ["pytorch", "engram-native", "engram-ts", "tfjs-wasm"],
+    },
   ];
   for (const o of overheads) {
     const w: Workload = {
@@ -147,7 +164,13 @@ export function gemmSampleError(a: ArrayLike<number>, b: ArrayLike<number>, c: A
   return worst;
 }
 
-export function elementwiseSampleError(op: ElementwiseOp, a: ArrayLike<number>, b: ArrayLike<number>, out: ArrayLike<number>, n: number): number {
+export function elementwiseSampleError(
+  op: ElementwiseOp,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  out: ArrayLike<number>,
+  n: number,
+): number {
   let worst = 0;
   for (let s = 0; s < 16; s++) {
     const idx = (s * 7919 * 1009) % n;
@@ -172,7 +195,13 @@ export function elementwiseSampleError(op: ElementwiseOp, a: ArrayLike<number>, 
  * Largest error of 16 sampled entries after Adam's first step from fresh state, where the update is
  * lr g / (|g| + eps) (the bias-corrected moments are g and g²), relative to lr.
  */
-export function adamFirstStepError(before: ArrayLike<number>, grad: ArrayLike<number>, after: ArrayLike<number>, n: number, lr: number): number {
+export function adamFirstStepError(
+  before: ArrayLike<number>,
+  grad: ArrayLike<number>,
+  after: ArrayLike<number>,
+  n: number,
+  lr: number,
+): number {
   let worst = 0;
   for (let s = 0; s < 16; s++) {
     const i = (s * 7919 * 1009) % n;
@@ -200,7 +229,9 @@ class Results {
     this.rows.set(`${row.workload}\u0000${row.contender}`, row);
   }
   ordered(specs: readonly Spec[]): Row[] {
-    return specs.flatMap((s) => s.contenders.map((c) => this.rows.get(`${s.w.name}\u0000${c}`) ?? skippedRow(s.w, c, "not run (internal error: no result recorded)")));
+    return specs.flatMap((s) =>
+      s.contenders.map((c) => this.rows.get(`${s.w.name}\u0000${c}`) ?? skippedRow(s.w, c, "not run (internal error: no result recorded)")),
+    );
   }
 }
 
@@ -394,7 +425,10 @@ function runTfjs(tfw: TfjsWasm, c: Context, specs: readonly Spec[]): void {
         const b = keep(tf.randomNormal(shape, 0, 1, "float32", 2));
         const op = { add: () => tf.add(a, b), mul: () => tf.mul(a, b), exp: () => tf.exp(a), softmax: () => tf.softmax(a) }[spec.op];
         const out = keep(op());
-        const check = checkExtras(elementwiseSampleError(spec.op, a.dataSync(), b.dataSync(), out.dataSync(), spec.n), ELEMENTWISE_TOLERANCE);
+        const check = checkExtras(
+          elementwiseSampleError(spec.op, a.dataSync(), b.dataSync(), out.dataSync(), spec.n),
+          ELEMENTWISE_TOLERANCE,
+        );
         const m = measure(() => op().dispose(), ctx.timing);
         results.put(measuredRow(w, "tfjs-wasm", m.medianMs, { ...check, params: { ...check.params, ...timingParams(m) } }));
       } else if (spec.kind === "overhead") {
@@ -431,7 +465,9 @@ function runMemcpyJs(c: Context, specs: readonly Spec[]): void {
 
 async function runOpenblasC(c: Context, specs: readonly Spec[]): Promise<void> {
   const gemm = specs.filter((s) => s.kind === "gemm" && s.contenders.includes("openblas-c"));
-  const copies = specs.filter((s): s is Extract<Spec, { kind: "elementwise" }> => s.kind === "elementwise" && s.contenders.includes("memcpy-c"));
+  const copies = specs.filter(
+    (s): s is Extract<Spec, { kind: "elementwise" }> => s.kind === "elementwise" && s.contenders.includes("memcpy-c"),
+  );
   if (gemm.length === 0 && copies.length === 0) return;
   c.ctx.log("openblas-c: compiling and running bench/peers/openblas-gemm.c");
   const copyBytes = (s: Extract<Spec, { kind: "elementwise" }>): number => elementwiseBytes(s.op, s.n) / 2;
@@ -451,8 +487,14 @@ async function runOpenblasC(c: Context, specs: readonly Spec[]): Promise<void> {
   c.contenders["memcpy-c"] = { compile: res.compile };
   c.notes.push(`openblas-c: ${info.config}, core ${info.corename}, ${info.threads} threads; built with: ${res.compile ?? "?"}`);
   for (const { s, contender } of all) {
-    const found = rows.find((r) => (s.kind === "gemm" ? r.op === "gemm" && r.n === s.n : s.kind === "elementwise" && r.op === "memcpy" && r.bytes === copyBytes(s)));
-    c.results.put(found ? measuredRow(s.w, contender, found.median_ms, { params: { iterations: found.iterations, repeats: found.repeats } }) : skippedRow(s.w, contender, "peer returned no row"));
+    const found = rows.find((r) =>
+      s.kind === "gemm" ? r.op === "gemm" && r.n === s.n : s.kind === "elementwise" && r.op === "memcpy" && r.bytes === copyBytes(s),
+    );
+    c.results.put(
+      found
+        ? measuredRow(s.w, contender, found.median_ms, { params: { iterations: found.iterations, repeats: found.repeats } })
+        : skippedRow(s.w, contender, "peer returned no row"),
+    );
   }
 }
 
@@ -494,7 +536,11 @@ async function runTorch(c: Context, specs: readonly Spec[], threads: number): Pr
       continue;
     }
     const found = rows.find((r) =>
-      s.kind === "gemm" ? r.kind === "gemm" && r.n === s.n : s.kind === "optimizer" ? r.kind === "optimizer" && r.n === s.n : r.kind === "elementwise" && r.op === s.op && r.n === s.n,
+      s.kind === "gemm"
+        ? r.kind === "gemm" && r.n === s.n
+        : s.kind === "optimizer"
+          ? r.kind === "optimizer" && r.n === s.n
+          : r.kind === "elementwise" && r.op === s.op && r.n === s.n,
     );
     if (!found) {
       c.results.put(skippedRow(s.w, "pytorch", "peer returned no row"));
@@ -522,12 +568,13 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     }
     if (eg) {
       const info = eg.backendInfo();
-      for (const id of ["engram-native-openblas", "engram-native-builtin", "engram-native", "engram-ts"]) c.contenders[id] = { backend_info: info };
+      for (const id of ["engram-native-openblas", "engram-native-builtin", "engram-native", "engram-ts"])
+        c.contenders[id] = { backend_info: info };
       if (info.native) threads = info.native.threads;
       c.notes.push(
         info.nativeAvailable && info.native
           ? `engram native: OpenBLAS ${info.native.openblas ? `linked${info.native.openblasVersion ? ` (${info.native.openblasVersion})` : ""}` : "not linked"}, ` +
-            `default GEMM ${info.native.blas}, ISA ${info.native.gemmKernel}, ${info.native.threads} threads`
+              `default GEMM ${info.native.blas}, ISA ${info.native.gemmKernel}, ${info.native.threads} threads`
           : `engram native unavailable: ${info.nativeError ?? "no reason given"}`,
       );
       runEngram(eg, c, specs);
@@ -541,7 +588,12 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     const tfw = await loadTfjsWasm();
     if (tfw.ok) {
       const v = tfw.value;
-      c.contenders["tfjs-wasm"] = { version: v.version, variant: v.variant, threads: v.threads, ...(v.threadedError ? { threaded_error: v.threadedError } : {}) };
+      c.contenders["tfjs-wasm"] = {
+        version: v.version,
+        variant: v.variant,
+        threads: v.threads,
+        ...(v.threadedError ? { threaded_error: v.threadedError } : {}),
+      };
       c.notes.push(
         `tfjs-wasm ${v.version}: ran the ${v.variant} variant with ${v.threads} thread(s)` +
           (v.threadedError ? `; the threaded-simd variant failed in Node: ${v.threadedError}` : ""),
@@ -557,7 +609,9 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   await runTorch(c, specs, threads);
 
   if (specs.some((s) => s.kind === "elementwise")) {
-    c.notes.push("elementwise: ops allocate their output on every call (as users see them); memcpy-js/memcpy-c copy into a preallocated buffer");
+    c.notes.push(
+      "elementwise: ops allocate their output on every call (as users see them); memcpy-js/memcpy-c copy into a preallocated buffer",
+    );
   }
   if (specs.some((s) => s.kind === "gemm" && s.n > TS_GEMM_MAX && s.contenders.includes("engram-ts"))) {
     c.notes.push(`engram-ts GEMM is not run above n=${TS_GEMM_MAX}`);

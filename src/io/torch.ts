@@ -15,7 +15,8 @@ export function loadTorchStateDict(
   sd: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>,
   opts: LoadStateDictOptions = {},
 ): LoadStateDictResult {
-  const entries = sd instanceof Map ? [...sd.entries()] : Object.entries(sd);
+  const entries: [string, Tensor][] =
+    sd instanceof Map ? [...(sd as ReadonlyMap<string, Tensor>)] : Object.entries(sd as Readonly<Record<string, Tensor>>);
   return module.loadStateDict(new Map(entries.map(([k, t]) => [torchToEngramKey(k), t])), opts);
 }
 

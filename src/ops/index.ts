@@ -80,7 +80,22 @@ export {
   type CrossEntropyOptions,
 } from "./nn.js";
 export { rand, randn, randint, bernoulli, multinomial, categorical, type RandomOptions } from "./random.js";
-export { sum, mean, max, min, argmax, argmin, prod, logSumExp, variance, std, norm, type ReduceOptions, type Axes, type VarOptions } from "./reduce.js";
+export {
+  sum,
+  mean,
+  max,
+  min,
+  argmax,
+  argmin,
+  prod,
+  logSumExp,
+  variance,
+  std,
+  norm,
+  type ReduceOptions,
+  type Axes,
+  type VarOptions,
+} from "./reduce.js";
 export { lstmCell, type LstmCellResult } from "./rnn.js";
 export {
   reshape,

@@ -21,7 +21,6 @@ const ts = tsKernels;
 
 // ---------------------------------------------------------------- helpers
 
-
 type DT = "f32" | "i32" | "u8" | "f64";
 function alloc(dt: DT, n: number): TypedArray {
   return dt === "f32" ? new Float32Array(n) : dt === "i32" ? new Int32Array(n) : dt === "u8" ? new Uint8Array(n) : new Float64Array(n);

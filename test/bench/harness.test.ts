@@ -86,9 +86,13 @@ describe("summarize and perOp", () => {
 describe("rows and ratios", () => {
   it("derives GFLOP/s and GB/s from the workload", () => {
     const row = measuredRow(gemm, "engram-native-openblas", 2);
-    expect(row.gflops).toBeCloseTo(2 * 512 ** 3 / 2e6, 6);
+    expect(row.gflops).toBeCloseTo((2 * 512 ** 3) / 2e6, 6);
     expect(row.gbps).toBeUndefined();
-    const copy = measuredRow({ name: "add 1e6 f32", group: "Elementwise", reference: "memcpy-js", params: {}, bytes: 12e6 }, "memcpy-js", 1);
+    const copy = measuredRow(
+      { name: "add 1e6 f32", group: "Elementwise", reference: "memcpy-js", params: {}, bytes: 12e6 },
+      "memcpy-js",
+      1,
+    );
     expect(copy.gbps).toBeCloseTo(12, 9);
   });
   it("marks the reference and carries targets, notes and params", () => {
@@ -117,7 +121,13 @@ describe("rows and ratios", () => {
     expect(rows[1]!.meets_target).toBeUndefined();
   });
   it("checks absolute-time targets without a reference", () => {
-    const w: Workload = { name: "add 1x8", group: "overhead", reference: "pytorch", params: {}, targets: { "engram-native": { maxUs: 2 } } };
+    const w: Workload = {
+      name: "add 1x8",
+      group: "overhead",
+      reference: "pytorch",
+      params: {},
+      targets: { "engram-native": { maxUs: 2 } },
+    };
     expect(applyRatios([measuredRow(w, "engram-native", 0.0015)])[0]!.meets_target).toBe(true);
     expect(applyRatios([measuredRow(w, "engram-native", 0.0025)])[0]!.meets_target).toBe(false);
   });
@@ -282,7 +292,20 @@ describe("suite plumbing", () => {
     expect(lastJsonLine("{not json\n")).toBeUndefined();
   });
   it("passes the harness timing to the C peer", () => {
-    expect(timingArgs(QUICK_TIMING)).toEqual(["--warmup-ms", "20", "--target-ms", "10", "--repeats", "3", "--min-repeats", "2", "--max-iterations", "100000", "--budget-ms", "300"]);
+    expect(timingArgs(QUICK_TIMING)).toEqual([
+      "--warmup-ms",
+      "20",
+      "--target-ms",
+      "10",
+      "--repeats",
+      "3",
+      "--min-repeats",
+      "2",
+      "--max-iterations",
+      "100000",
+      "--budget-ms",
+      "300",
+    ]);
   });
   it("explains the usual compile failures", () => {
     expect(explainCompileError("x.c:1:10: fatal error: cblas.h: No such file or directory")).toMatch(/headers missing/);

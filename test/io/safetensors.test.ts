@@ -15,7 +15,6 @@ import { rng } from "../helpers/rng.js";
 
 const FIXTURES = join(import.meta.dirname, "..", "fixtures", "io");
 
-
 /** Builds a file from a header object and a data section, the way a hostile writer would. */
 function rawFile(
   header: unknown,

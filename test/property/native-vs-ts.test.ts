@@ -17,7 +17,6 @@ const RUNS = 60;
 
 // ---------------------------------------------------------------- data
 
-
 /** Uniform float32 values on [lo, hi); `step` quantises them so ties and exact zeros occur. */
 function floats(n: number, seed: number, lo = -3, hi = 3, step = 0): Float32Array {
   const r = rng(seed);

@@ -79,7 +79,10 @@ const unaryGrads: Partial<Record<(typeof UNARY_OPS)[number], Grad1>> = {
 };
 const gradTable: (Grad1 | undefined)[] = UNARY_OPS.map((n) => unaryGrads[n]);
 
-const cmp = (f: (a: number, b: number) => boolean): Fn2 => (a, b) => (f(a, b) ? 1 : 0);
+const cmp =
+  (f: (a: number, b: number) => boolean): Fn2 =>
+  (a, b) =>
+    f(a, b) ? 1 : 0;
 const binaryFns: Record<(typeof BINARY_OPS)[number], Fn2> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
