@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import * as eg from "../../src/index.js";
 import { main } from "../../src/cli/main.js";
 import { trainCommand } from "../../src/cli/train.js";
+import { modelSpec } from "../../src/models/registry.js";
 import { CHECKPOINT_FORMAT, loadCheckpoint } from "../../src/train/checkpoint.js";
 import { VERSION } from "../../src/version.js";
 import { readMetrics, tempDir } from "../train/helpers.js";
@@ -88,7 +89,15 @@ describe("engram train", () => {
     expect(ck.meta.model).toEqual({ name: "lstm", config: { hiddenSize: 16, numLayers: 1 } });
     expect(ck.meta.task).toEqual({ name: "copy", config: { seed: 0, width: 4, minLength: 1, maxLength: 4 } });
     // steps from the flag, batchSize and evalEvery from the file, the rest from the model's defaults
-    expect(ck.meta.training).toMatchObject({ steps: 3, batchSize: 4, evalEvery: 2, evalBatches: 1, optimizer: "adam", lr: 3e-3 });
+    const defaults = modelSpec("lstm").training;
+    expect(ck.meta.training).toMatchObject({
+      steps: 3,
+      batchSize: 4,
+      evalEvery: 2,
+      evalBatches: 1,
+      optimizer: defaults.optimizer,
+      lr: defaults.lr,
+    });
   });
 
   it("applies a JSON config file, with flags overriding it", async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import { nn } from "../../src/index.js";
 import { runBackward } from "../../src/autograd/engine.js";
+import { onTs } from "../nn/helpers.js";
 
 const gen = (seed: number): eg.Generator => new eg.Generator(seed);
 const randn = (shape: number[], seed: number, dtype: "float32" | "float64" = "float64", std = 1): eg.Tensor =>
@@ -25,16 +26,6 @@ function maxDiff(a: eg.Tensor, b: eg.Tensor): number {
   let m = 0;
   for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
   return m;
-}
-
-function onTs<T>(fn: () => T): T {
-  const prev = eg.getBackend();
-  eg.setBackend("ts");
-  try {
-    return fn();
-  } finally {
-    eg.setBackend(prev);
-  }
 }
 
 const SHAPES: [number, number][] = [
