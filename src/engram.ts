@@ -30,3 +30,4 @@ export { createModel, modelSpec, modelSpecs } from "./models/registry.js";
 export type { TaskModel, ModelSpec, ModelConfig } from "./models/task-model.js";
 export { VERSION } from "./version.js";
 export { loadTorchStateDict, torchStateDict } from "./io/torch.js";
+export * as attention from "./attention/index.js";
