@@ -45,10 +45,17 @@ interface Built {
   run: RunConfig;
 }
 
-function build(modelName: string, taskName: string, run: RunConfig, outDir: string, progress: TrainFlags["progress"]): Built {
+function build(
+  modelName: string,
+  taskName: string,
+  run: RunConfig,
+  outDir: string,
+  progress: TrainFlags["progress"],
+  expectParameters?: number,
+): Built {
   manualSeed(run.training.seed);
   const task = createTask(taskName, run.task);
-  const { model, config } = createModel(modelName, run.model, task);
+  const { model, config } = createModel(modelName, run.model, task, expectParameters !== undefined ? { expectParameters } : {});
   const optimizer = makeOptimizer(model, run.training);
   const t = run.training;
   const trainer = new Trainer({
@@ -99,7 +106,13 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
     const run = resolveRunConfig(modelSpec(modelName), saved, settings);
     // next to the checkpoint, whatever the file is called (not the working directory)
     outDir = flags.out ?? dirname(path);
-    built = build(modelName, task.name, run, outDir, flags.progress);
+    try {
+      built = build(modelName, task.name, run, outDir, flags.progress, weightCount(ck.model));
+    } catch (e) {
+      // a checkpoint whose settings cannot rebuild its model is a bad file, not a usage error
+      if (e instanceof EngramError) throw new CheckpointError(`train: --resume ${path}: ${e.message}`);
+      throw e;
+    }
     await built.trainer.resume(path);
   } else {
     if (flags.task === undefined) throw new ArgumentError("train: --task is required (see `engram tasks`)");
@@ -111,6 +124,13 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
   }
   const result = await built.trainer.run();
   return { ...result, outDir, checkpoint: built.trainer.checkpointPath! };
+}
+
+/** Elements in a checkpoint's model tensors (bounded by the file's size). */
+function weightCount(weights: ReadonlyMap<string, { size: number }>): number {
+  let n = 0;
+  for (const t of weights.values()) n += t.size;
+  return n;
 }
 
 export interface EvalFlags {
@@ -140,7 +160,9 @@ export async function evalCommand(
   };
   let task = fromFile(() => createTask(saved.name, saved.config));
   if (flags.lengths) task = task.withLengths(flags.lengths[0], flags.lengths[1]);
-  const { model } = fromFile(() => createModel(ck.meta.model.name, ck.meta.model.config, task));
+  const { model } = fromFile(() =>
+    createModel(ck.meta.model.name, ck.meta.model.config, task, { expectParameters: weightCount(ck.model) }),
+  );
   fromFile(() => model.loadStateDict(ck.model));
   const training = (ck.meta.training ?? {}) as Partial<TrainingSettings>;
   const trainer = new Trainer({

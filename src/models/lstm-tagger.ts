@@ -55,6 +55,14 @@ export const lstmSpec: ModelSpec = {
   defaults: { hiddenSize: 256, numLayers: 1 },
   // reaches >= 99% per-bit accuracy on copy (lengths 1-10) in about 1.5 minutes on 2 cores (README)
   training: { steps: 3000, batchSize: 32, lr: 5e-3, optimizer: "adam", clipGradNorm: 10 },
+  parameterCount(config: ModelConfig, task: Task): number {
+    const h = intOption("lstm", config, "hiddenSize");
+    const layers = intOption("lstm", config, "numLayers");
+    // per layer: W_ih (4H, in), W_hh (4H, H), two biases (4H); the head: (out, H) + out
+    let n = 0;
+    for (let l = 0; l < layers; l++) n += 4 * h * ((l === 0 ? task.inputSize : h) + h + 2);
+    return n + task.outputSize * (h + 1);
+  },
   create(config: ModelConfig, task: Task): TaskModel {
     return new LstmTagger(task.inputSize, task.outputSize, {
       hiddenSize: intOption("lstm", config, "hiddenSize"),

@@ -20,16 +20,29 @@ export function modelSpec(name: string): ModelSpec {
   return spec;
 }
 
-/** Builds a model for a task; the config is validated and completed with defaults. */
+/**
+ * Builds a model for a task; the config is validated and completed with defaults. With
+ * `expectParameters` (the element count of a checkpoint's weights) a config implying another size
+ * is refused before any allocation.
+ */
 export function createModel(
   name: string,
   config: Readonly<Record<string, unknown>>,
   task: Task,
+  opts: { expectParameters?: number } = {},
 ): { model: TaskModel; config: ModelConfig } {
   const spec = modelSpec(name);
   if (!spec.kinds.includes(task.kind)) {
     throw new ArgumentError(`createModel: model ${name} handles ${spec.kinds.join(" and ")} tasks; ${task.name} is a ${task.kind} task`);
   }
   const full = resolveConfig(spec, config);
+  if (opts.expectParameters !== undefined) {
+    const implied = spec.parameterCount(full, task);
+    if (implied !== opts.expectParameters) {
+      throw new ArgumentError(
+        `createModel: the ${name} config implies ${implied} parameters but the weights hold ${opts.expectParameters}`,
+      );
+    }
+  }
   return { model: spec.create(full, task), config: full };
 }

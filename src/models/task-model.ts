@@ -27,6 +27,12 @@ export interface ModelSpec {
   /** Suggested training settings for this model (the CLI's defaults). */
   training: { steps: number; batchSize: number; lr: number; optimizer: "adam" | "rmsprop" | "sgd"; clipGradNorm?: number };
   create(config: ModelConfig, task: Task): TaskModel;
+  /**
+   * Parameter count a config implies, computed without building the model: a checkpoint's config
+   * is checked against the weights it holds before anything is allocated (a hostile config could
+   * otherwise ask for gigabytes).
+   */
+  parameterCount(config: ModelConfig, task: Task): number;
 }
 
 /** Fills defaults and rejects unknown options or wrong types, naming the model. */
