@@ -12,3 +12,12 @@ export {
   type RotaryOptions,
   type AlibiBiasOptions,
 } from "./positional.js";
+export { AdditiveAttention, type AdditiveAttentionOptions, type AttentionForwardOptions, type AttentionResult } from "./additive.js";
+export {
+  LuongAttention,
+  AttentionalHidden,
+  type LuongAttentionOptions,
+  type LuongResult,
+  type LuongScore,
+  type LuongMode,
+} from "./luong.js";
