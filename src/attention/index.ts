@@ -21,3 +21,12 @@ export {
   type LuongScore,
   type LuongMode,
 } from "./luong.js";
+export { scaledDotProductAttention, type SdpaOptions, type SdpaResult } from "./sdpa.js";
+export { causalMask, keyPaddingMask, type CausalAlignment } from "./masks.js";
+export {
+  MultiHeadAttention,
+  loadTorchMultiheadAttention,
+  type MultiHeadAttentionOptions,
+  type MultiHeadForwardOptions,
+  type MultiHeadResult,
+} from "./multi-head.js";
