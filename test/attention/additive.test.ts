@@ -3,20 +3,7 @@ import * as eg from "../../src/index.js";
 import { AdditiveAttention } from "../../src/attention/additive.js";
 import { maxAbsDiff, setParam } from "../nn/helpers.js";
 import { rng } from "../helpers/rng.js";
-
-const randn = (shape: number[], seed: number, dtype: "float32" | "float64" = "float32"): eg.Tensor =>
-  eg.randn(shape, { generator: new eg.Generator(seed), dtype });
-const fill = (t: eg.Tensor, values: readonly number[]): void => t.data.set(values);
-const softmax = (xs: readonly number[]): number[] => {
-  const m = Math.max(...xs);
-  const e = xs.map((x) => Math.exp(x - m));
-  const z = e.reduce((a, b) => a + b, 0);
-  return e.map((x) => x / z);
-};
-const rowSums = (w: eg.Tensor): number[] => {
-  const s = w.shape[w.ndim - 1]!;
-  return Array.from({ length: w.size / s }, (_, r) => Array.from(w.data.subarray(r * s, (r + 1) * s)).reduce((a, b) => a + b, 0));
-};
+import { fill, randn, retrievalBatch, rowSums, softmax } from "./helpers.js";
 
 describe("AdditiveAttention values", () => {
   it("matches v^T tanh(W q + U k) by hand", () => {
@@ -183,38 +170,6 @@ describe("AdditiveAttention state dict", () => {
     expect([...new AdditiveAttention(3, 4).stateDict().keys()]).toEqual(["v", "queryProj.weight", "keyProj.weight"]);
   });
 });
-
-/** Sequences of S distinct one-hot symbols from a vocabulary of V; the query repeats one of them. */
-function retrievalBatch(
-  next: () => number,
-  B: number,
-  S: number,
-  V: number,
-  Dv: number,
-): { q: eg.Tensor; k: eg.Tensor; v: eg.Tensor; y: eg.Tensor } {
-  const q = new Float32Array(B * V);
-  const k = new Float32Array(B * S * V);
-  const v = new Float32Array(B * S * Dv);
-  const y = new Float32Array(B * Dv);
-  for (let b = 0; b < B; b++) {
-    const symbols = Array.from({ length: V }, (_, i) => i);
-    for (let i = V - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      [symbols[i], symbols[j]] = [symbols[j]!, symbols[i]!];
-    }
-    for (let s = 0; s < S; s++) k[(b * S + s) * V + symbols[s]!] = 1;
-    for (let i = 0; i < S * Dv; i++) v[b * S * Dv + i] = next() * 2 - 1;
-    const target = Math.floor(next() * S);
-    q[b * V + symbols[target]!] = 1;
-    y.set(v.subarray((b * S + target) * Dv, (b * S + target + 1) * Dv), b * Dv);
-  }
-  return {
-    q: eg.tensor(q, { shape: [B, V] }),
-    k: eg.tensor(k, { shape: [B, S, V] }),
-    v: eg.tensor(v, { shape: [B, S, Dv] }),
-    y: eg.tensor(y, { shape: [B, Dv] }),
-  };
-}
 
 describe("AdditiveAttention learning", () => {
   it("learns to retrieve the value stored under the key equal to the query (loss falls 10x in 200 Adam steps)", () => {

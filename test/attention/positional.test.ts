@@ -8,25 +8,14 @@ import {
   sinusoidalEncoding,
   SinusoidalPositionalEncoding,
 } from "../../src/attention/positional.js";
-
-const randn = (shape: number[], seed: number, dtype: "float32" | "float64" = "float32"): eg.Tensor =>
-  eg.randn(shape, { generator: new eg.Generator(seed), dtype });
+import { onTs } from "../nn/helpers.js";
+import { randn } from "./helpers.js";
 
 function expectClose(actual: eg.Tensor, expected: ArrayLike<number>, tol = 1e-6): void {
   expect(actual.size).toBe(expected.length);
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual.data[i]! - expected[i]!));
   expect(worst).toBeLessThanOrEqual(tol);
-}
-
-function onTs<T>(fn: () => T): T {
-  const prev = eg.getBackend();
-  eg.setBackend("ts");
-  try {
-    return fn();
-  } finally {
-    eg.setBackend(prev);
-  }
 }
 
 function dot(a: eg.Tensor, b: eg.Tensor): number {
