@@ -86,15 +86,18 @@ def blas_report(torch):
     return report
 
 
-def main():
+def start():
+    """Reads the request, imports torch and sets its threads, as every PyTorch peer does first.
+
+    Returns (req, torch, info), or None after printing a skip line when torch cannot be imported.
+    """
     req = json.loads(sys.stdin.read() or "{}")
     try:
         import torch
     except Exception as e:  # ImportError, or a broken install raising anything else
         print(json.dumps({"skipped": f"import torch failed with {sys.executable}: {type(e).__name__}: {e}"}))
-        return
+        return None
 
-    t = req["timing"]
     default_threads = torch.get_num_threads()
     if req.get("threads"):
         torch.set_num_threads(int(req["threads"]))
@@ -107,6 +110,15 @@ def main():
         "cpu_capability": torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else None,
         **blas_report(torch),
     }
+    return req, torch, info
+
+
+def main():
+    started = start()
+    if started is None:
+        return
+    req, torch, info = started
+    t = req["timing"]
     rows = []
 
     with torch.no_grad():

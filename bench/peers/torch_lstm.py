@@ -10,9 +10,8 @@ under no_grad. Timing is torch_engine.py's (bench/harness.ts's plan).
 """
 
 import json
-import sys
 
-from torch_engine import blas_report, measure
+from torch_engine import measure, start
 
 
 def workload(torch, spec):
@@ -43,25 +42,12 @@ def workload(torch, spec):
 
 
 def main():
-    req = json.loads(sys.stdin.read() or "{}")
-    try:
-        import torch
-    except Exception as e:  # ImportError, or a broken install raising anything else
-        print(json.dumps({"skipped": f"import torch failed with {sys.executable}: {type(e).__name__}: {e}"}))
+    started = start()
+    if started is None:
         return
-
+    req, torch, info = started
     t = req["timing"]
-    default_threads = torch.get_num_threads()
-    if req.get("threads"):
-        torch.set_num_threads(int(req["threads"]))
-    info = {
-        "python": sys.executable,
-        "torch": torch.__version__,
-        "threads_default": default_threads,
-        "threads": torch.get_num_threads(),
-        "mkldnn": torch.backends.mkldnn.is_available(),
-        **blas_report(torch),
-    }
+    info["mkldnn"] = torch.backends.mkldnn.is_available()
     rows = []
     for spec in req.get("lstm", []):
         fn = workload(torch, spec)

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import { AdditiveAttention } from "../../src/attention/additive.js";
 import { maxAbsDiff, setParam } from "../nn/helpers.js";
-import { rng } from "../helpers/rng.js";
-import { fill, randn, retrievalBatch, rowSums, softmax } from "./helpers.js";
+import { fill, randn, retrievalLearning, rowSums, softmax } from "./helpers.js";
 
 describe("AdditiveAttention values", () => {
   it("matches v^T tanh(W q + U k) by hand", () => {
@@ -173,20 +172,10 @@ describe("AdditiveAttention state dict", () => {
 
 describe("AdditiveAttention learning", () => {
   it("learns to retrieve the value stored under the key equal to the query (loss falls 10x in 200 Adam steps)", () => {
-    const [B, S, V, Dv] = [32, 5, 8, 4];
-    const m = new AdditiveAttention(V, V, { hidden: 16, generator: new eg.Generator(3) });
-    const opt = new eg.optim.Adam(m.parameters(), { lr: 0.05 });
-    const next = rng(11);
-    const evalBatch = retrievalBatch(rng(99), 64, S, V, Dv);
-    const evalLoss = (): number => eg.mseLoss(m.forward(evalBatch.q, evalBatch.k, evalBatch.v).output, evalBatch.y).item();
-    const before = evalLoss();
-    for (let step = 0; step < 200; step++) {
-      const { q, k, v, y } = retrievalBatch(next, B, S, V, Dv);
-      opt.zeroGrad();
-      eg.mseLoss(m.forward(q, k, v).output, y).backward();
-      opt.step();
-    }
-    const after = evalLoss();
+    const { before, after } = retrievalLearning(new AdditiveAttention(8, 8, { hidden: 16, generator: new eg.Generator(3) }), {
+      seed: 11,
+      evalSeed: 99,
+    });
     expect(after).toBeLessThan(before / 10);
   });
 });

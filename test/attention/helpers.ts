@@ -1,5 +1,6 @@
 /** Helpers shared by the attention tests: seeded inputs, reference softmax, a retrieval task. */
 import * as eg from "../../src/index.js";
+import { rng } from "../helpers/rng.js";
 
 export const randn = (shape: number[], seed: number, dtype: "float32" | "float64" = "float32"): eg.Tensor =>
   eg.randn(shape, { generator: new eg.Generator(seed), dtype });
@@ -45,4 +46,27 @@ export function retrievalBatch(
     v: eg.tensor(v, { shape: [B, S, Dv] }),
     y: eg.tensor(y, { shape: [B, Dv] }),
   };
+}
+
+/**
+ * Trains `m` with Adam on fresh retrieval batches and returns the mean-squared error on a fixed
+ * evaluation batch before and after (B 32, S 5 symbols of V 8, values of Dv 4).
+ */
+export function retrievalLearning(
+  m: eg.nn.Module & { forward(q: eg.Tensor, k: eg.Tensor, v: eg.Tensor): { output: eg.Tensor } },
+  opts: { seed: number; evalSeed: number; steps?: number; lr?: number },
+): { before: number; after: number } {
+  const [B, S, V, Dv] = [32, 5, 8, 4];
+  const opt = new eg.optim.Adam(m.parameters(), { lr: opts.lr ?? 0.05 });
+  const next = rng(opts.seed);
+  const evalBatch = retrievalBatch(rng(opts.evalSeed), 64, S, V, Dv);
+  const evalLoss = (): number => eg.mseLoss(m.forward(evalBatch.q, evalBatch.k, evalBatch.v).output, evalBatch.y).item();
+  const before = evalLoss();
+  for (let step = 0; step < (opts.steps ?? 200); step++) {
+    const { q, k, v, y } = retrievalBatch(next, B, S, V, Dv);
+    opt.zeroGrad();
+    eg.mseLoss(m.forward(q, k, v).output, y).backward();
+    opt.step();
+  }
+  return { before, after: evalLoss() };
 }

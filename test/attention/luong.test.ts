@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import { AttentionalHidden, LuongAttention, type LuongScore } from "../../src/attention/luong.js";
 import { maxAbsDiff, setParam } from "../nn/helpers.js";
-import { rng } from "../helpers/rng.js";
-import { fill, randn, retrievalBatch, rowSums, softmax } from "./helpers.js";
+import { fill, randn, retrievalLearning, rowSums, softmax } from "./helpers.js";
 
 const SCORES: LuongScore[] = ["dot", "general", "concat"];
 
@@ -264,19 +263,10 @@ describe("LuongAttention state dict and AttentionalHidden", () => {
 
 describe("LuongAttention learning", () => {
   it("general score learns to retrieve the value stored under the key equal to the query (loss falls 10x in 200 Adam steps)", () => {
-    const [B, S, V, Dv] = [32, 5, 8, 4];
-    const m = new LuongAttention(V, V, { score: "general", generator: new eg.Generator(3) });
-    const opt = new eg.optim.Adam(m.parameters(), { lr: 0.05 });
-    const next = rng(12);
-    const evalBatch = retrievalBatch(rng(98), 64, S, V, Dv);
-    const evalLoss = (): number => eg.mseLoss(m.forward(evalBatch.q, evalBatch.k, evalBatch.v).output, evalBatch.y).item();
-    const before = evalLoss();
-    for (let step = 0; step < 200; step++) {
-      const { q, k, v, y } = retrievalBatch(next, B, S, V, Dv);
-      opt.zeroGrad();
-      eg.mseLoss(m.forward(q, k, v).output, y).backward();
-      opt.step();
-    }
-    expect(evalLoss()).toBeLessThan(before / 10);
+    const { before, after } = retrievalLearning(new LuongAttention(8, 8, { score: "general", generator: new eg.Generator(3) }), {
+      seed: 12,
+      evalSeed: 98,
+    });
+    expect(after).toBeLessThan(before / 10);
   });
 });
