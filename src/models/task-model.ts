@@ -16,6 +16,44 @@ export interface TaskModel extends Module {
   predict(batch: Batch): Tensor;
 }
 
+/**
+ * One weight map to look at: attention weights (output token x input token, query x key) or a
+ * memory module's read/write weightings (time x memory slot). `values` is rows x cols, row-major.
+ */
+export interface WeightMap {
+  /** What the map shows, e.g. "decoder attention", "encoder layer 2 head 3", "write head 0". */
+  name: string;
+  /** Grouping for the HTML report's layer/head selectors; absent for a single map. */
+  layer?: number;
+  head?: number;
+  /** Axis titles, e.g. "output" / "input", "time" / "memory slot". */
+  rowAxis: string;
+  colAxis: string;
+  rowLabels: readonly string[];
+  colLabels: readonly string[];
+  values: Float32Array;
+}
+
+/** What a model did on one example: the tokens (or step labels) in and out, and its weight maps. */
+export interface Inspection {
+  input: readonly string[];
+  output: readonly string[];
+  maps: readonly WeightMap[];
+}
+
+/**
+ * A model that can show its attention or memory weightings on the first example of a batch
+ * (`engram viz` and the demo use it). Implemented by every attention and memory model.
+ */
+export interface InspectableModel {
+  inspect(batch: Batch): Inspection;
+}
+
+/** True when `model` implements `inspect`. */
+export function isInspectable(model: object): model is InspectableModel {
+  return typeof (model as Partial<InspectableModel>).inspect === "function";
+}
+
 export type ModelConfig = Record<string, number | string | boolean>;
 
 export interface ModelSpec {

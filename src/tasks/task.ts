@@ -56,6 +56,12 @@ export interface Task {
    * bit tasks take probabilities [B, T, outputSize] (apply sigmoid to logits first), thresholded at 0.5.
    */
   evaluate(predictions: Tensor, batch: Batch): Evaluation;
+  /**
+   * Token tasks: a one-example batch (validation-like, unseeded) built from text in the task's own
+   * notation, e.g. "abc" for reverse or "March 3, 2021" for dates; the target is the task's answer.
+   * Throws an ArgumentError naming the task when the text is not a valid input.
+   */
+  fromText?(text: string): Batch;
   /** The same task with another length range (digit range for addition), for length generalisation. */
   withLengths(min: number, max: number): Task;
 }
