@@ -16,6 +16,10 @@ export const SPLITS: readonly Split[] = ["train", "validation", "test"];
  * to predict ending in EOS, `decoderInput` the teacher-forcing input (BOS then the target shifted
  * right). Bit tasks (`kind: "bits"`) are one timeline: `input` [B, T, inputSize] is fed step by step
  * and `target` [B, T, outputSize] is the wanted output at every step, counted only where `mask` is 1.
+ * Question-answering tasks (`kind: "qa"`: bAbI, associative retrieval) have one answer token per
+ * example: `input` is int32 [B, T] ids (a symbol sequence) or [B, S, W] (a story of S sentences of W
+ * word ids), `query` int32 [B, W] the question when there is one, `target` int32 [B, 1] the answer
+ * id and `mask` [B, 1] all ones.
  * Padding is PAD (0) in token tensors and 0 in bit tensors, and always has mask 0.
  */
 export interface Batch {
@@ -25,7 +29,9 @@ export interface Batch {
   readonly target: Tensor;
   /** Token tasks only: int32 [B, Tout], BOS followed by the target without its last token. */
   readonly decoderInput?: Tensor;
-  /** int32 [B]: input steps that carry data in each row (the rest is padding). */
+  /** QA tasks with a separate question only: int32 [B, W] question word ids. */
+  readonly query?: Tensor;
+  /** int32 [B]: input steps (sentences for stories) that carry data in each row (the rest is padding). */
   readonly inputLengths: Tensor;
   /** int32 [B]: target positions that count in each row (equals the mask's row sums). */
   readonly targetLengths: Tensor;
@@ -40,7 +46,7 @@ export interface Task {
   readonly description: string;
   /** Every setting that shapes the data, seed included; JSON-serialisable, and `createTask(name, config)` rebuilds the task. */
   readonly config: Readonly<Record<string, number>>;
-  readonly kind: "tokens" | "bits";
+  readonly kind: "tokens" | "bits" | "qa";
   /** Token strings by id; index 0 is PAD, then BOS and EOS. Empty for bit tasks. */
   readonly vocabulary: readonly string[];
   /** Vocabulary size for token tasks, channels per input step for bit tasks. */
