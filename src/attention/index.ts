@@ -30,3 +30,27 @@ export {
   type MultiHeadForwardOptions,
   type MultiHeadResult,
 } from "./multi-head.js";
+export { KVCache, type KVCacheOptions, type CachedKV } from "./kv-cache.js";
+export {
+  HardAttention,
+  hardAttention,
+  reinforceSurrogate,
+  type AttentionScorer,
+  type BaselineKind,
+  type HardAttendOptions,
+  type HardAttentionForwardOptions,
+  type HardAttentionOptions,
+  type HardAttentionResult,
+  type HardMode,
+  type ReinforceResult,
+  type ReinforceTermOptions,
+} from "./hard.js";
+export {
+  HierarchicalAttention,
+  HierarchicalStream,
+  BlockAttention,
+  type HierarchicalAttentionOptions,
+  type HierarchicalForwardOptions,
+  type HierarchicalResult,
+  type HierarchicalStepResult,
+} from "./hierarchical.js";

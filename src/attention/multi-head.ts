@@ -3,6 +3,12 @@
  * (numKVHeads = 1) sharing, built on scaledDotProductAttention. Masks follow the library's single
  * convention: bool, true = attend. Use loadTorchMultiheadAttention to load a PyTorch
  * nn.MultiheadAttention state dict (and remember PyTorch's masks have the opposite polarity).
+ *
+ * Incremental decoding: pass a KVCache (kv-cache.ts) as `forward(q, k, v, { cache, isCausal: true })`.
+ * A self-attention cache appends this call's projected keys/values and attends over all of them; with
+ * a cache, isCausal is bottom-right aligned ("end"), so a prompt then one token per step reproduces
+ * a causal forward over the whole sequence. A static cache projects the encoder memory once for
+ * cross-attention. Masks then cover all cached keys: keyPaddingMask (B, Ltotal), attnMask (Lq, Ltotal).
  */
 import { Tensor } from "../autograd/tensor.js";
 import type { DType } from "../core/dtype.js";
@@ -16,6 +22,7 @@ import { xavierUniform, zeros } from "../nn/init.js";
 import { Linear } from "../nn/linear.js";
 import { floatDType, Module } from "../nn/module.js";
 import { positiveInt } from "../nn/util.js";
+import { KVCache } from "./kv-cache.js";
 import type { CausalAlignment } from "./masks.js";
 import { scaledDotProductAttention } from "./sdpa.js";
 
@@ -45,7 +52,10 @@ export interface MultiHeadForwardOptions {
   attnMask?: Tensor;
   /** Adds a causal mask (ANDed with the other masks). */
   isCausal?: boolean;
+  /** "start" (default) or "end"; with a cache it must be "end" (the default then). */
   causalAlignment?: CausalAlignment;
+  /** Key/value cache of this layer for incremental decoding (see KVCache). */
+  cache?: KVCache;
   /** Return the attention weights (default true, as PyTorch). */
   needWeights?: boolean;
   /** Weights averaged over heads (B, Lq, Lk) when true (default), per head (B, numHeads, Lq, Lk) when false. */
@@ -123,8 +133,8 @@ export class MultiHeadAttention extends Module {
     }
     const [q0, k0, v0] = this.batchFirst ? [query, key, value] : [query, key, value].map((t) => transpose(t, 0, 1));
     const [b, lq] = q0!.shape as [number, number];
-    const lk = k0!.shape[1]!;
-    if (k0!.shape[0] !== b || v0!.shape[0] !== b || v0!.shape[1] !== lk) {
+    const lk0 = k0!.shape[1]!;
+    if (k0!.shape[0] !== b || v0!.shape[0] !== b || v0!.shape[1] !== lk0) {
       throw new ShapeError(
         `${OP}: query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)} disagree on batch size or key length`,
       );
@@ -133,17 +143,38 @@ export class MultiHeadAttention extends Module {
     const hkv = this.numKVHeads;
     const g = h / hkv;
     const d = this.headDim;
+    const cache = opts.cache;
+    if (cache !== undefined && !(cache instanceof KVCache)) throw new ArgumentError(`${OP}: cache must be a KVCache`);
+    let alignment = opts.causalAlignment;
+    if (cache !== undefined && opts.isCausal === true) {
+      if (cache.isStatic) throw new ArgumentError(`${OP}: isCausal cannot be used with a static (cross-attention) cache`);
+      if (alignment === "start")
+        throw new ArgumentError(`${OP}: with a KV cache the new queries are the last positions: causalAlignment must be "end"`);
+      alignment = "end";
+    }
     // Heads are laid out (B, Hkv, G, L, D): query head h uses KV head floor(h / G), and K/V carry a
     // size-1 group axis, so the matmuls broadcast them over the group instead of copying them.
     const q = reshape(transpose(reshape(this.qProj.forward(q0!), [b, lq, h, d]), 1, 2), [b, hkv, g, lq, d]);
-    const k = reshape(transpose(reshape(this.kProj.forward(k0!), [b, lk, hkv, d]), 1, 2), [b, hkv, 1, lk, d]);
-    const v = reshape(transpose(reshape(this.vProj.forward(v0!), [b, lk, hkv, d]), 1, 2), [b, hkv, 1, lk, d]);
+    let kv: { keys: Tensor; values: Tensor };
+    if (cache?.isStatic === true && cache.length > 0) {
+      kv = cache.read(OP, this, key, value, b);
+    } else {
+      // (B, Hkv, Lk, D)
+      kv = {
+        keys: transpose(reshape(this.kProj.forward(k0!), [b, lk0, hkv, d]), 1, 2),
+        values: transpose(reshape(this.vProj.forward(v0!), [b, lk0, hkv, d]), 1, 2),
+      };
+      if (cache !== undefined) kv = cache.write(OP, this, kv.keys, kv.values, [key, value]);
+    }
+    const lk = kv.keys.shape[2]!;
+    const k = reshape(kv.keys, [b, hkv, 1, lk, d]);
+    const v = reshape(kv.values, [b, hkv, 1, lk, d]);
     const mask = this.combinedMask(opts, b, lq, lk);
     const needWeights = opts.needWeights ?? true;
     const res = scaledDotProductAttention(q, k, v, {
       ...(mask ? { mask } : {}),
       ...(opts.isCausal !== undefined ? { isCausal: opts.isCausal } : {}),
-      ...(opts.causalAlignment !== undefined ? { causalAlignment: opts.causalAlignment } : {}),
+      ...(alignment !== undefined ? { causalAlignment: alignment } : {}),
       dropout: this.dropout,
       training: this.training,
       returnWeights: needWeights,

@@ -41,6 +41,14 @@ export class AdditionTask extends SequenceTask<AdditionConfig> {
     return encodeTokens(this.vocabulary, `${a}+${b}`);
   }
 
+  /** "a+b" with two numbers of 1 to 15 digits (more would lose exactness in the sum). */
+  protected override parseSource(text: string): number[] {
+    if (!new RegExp(`^\\d{1,${MAX_DIGITS}}\\+\\d{1,${MAX_DIGITS}}$`).test(text)) {
+      throw this.textError(text, `is not two numbers of 1 to ${MAX_DIGITS} digits joined by "+" (e.g. "123+45")`);
+    }
+    return super.parseSource(text);
+  }
+
   private operand(rng: Generator): string {
     const digits = rng.randint(this.config.minDigits, this.config.maxDigits + 1);
     // Digit by digit: uniform over d-digit numbers without needing more than 32 random bits per draw.

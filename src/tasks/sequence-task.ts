@@ -1,9 +1,10 @@
 /**
- * Shared machinery of the seq2seq token tasks (reverse, sort, addition): a subclass says how to
- * draw a source sequence and what its target is; this class turns examples into padded batches and
- * scores predictions.
+ * Shared machinery of the seq2seq token tasks (reverse, sort, addition, dates, number-words,
+ * copy-distractors): a subclass says how to draw a source sequence and what its target is; this
+ * class turns examples into padded batches, reads user text into a batch, and scores predictions.
  */
 import type { Tensor } from "../autograd/tensor.js";
+import { ArgumentError, describe } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
 import { checkRange, resolveConfig, SEED_BOUNDS } from "./config.js";
 import { predictedIds, tokenMetrics, type Evaluation } from "./metrics.js";
@@ -52,6 +53,45 @@ export abstract class SequenceTask<C extends Record<string, number> & { seed: nu
     checkBatchArgs(`${this.name}.batch`, split, batchSize, index);
     const examples: SequenceExample[] = [];
     for (let b = 0; b < batchSize; b++) examples.push(this.example(split, index * batchSize + b));
+    return this.collate(examples);
+  }
+
+  /**
+   * A one-example batch from text in the task's notation (see `parseSource`). The text need not
+   * fit the configured lengths, so a trained model can be tried on longer inputs; it is not drawn
+   * from any split, so it may coincide with a training example.
+   */
+  fromText(text: string): Batch {
+    if (typeof text !== "string") throw new ArgumentError(`${this.name}.fromText: text must be a string, got ${describe(text)}`);
+    const source = this.parseSource(text);
+    return this.collate([{ source, target: [...this.answer(source), EOS] }]);
+  }
+
+  /**
+   * Source ids of `text`. The default reads one vocabulary symbol per character, which suits tasks
+   * whose every symbol string is a valid input; tasks with a grammar (dates, numbers) override it
+   * and reject malformed text with `textError`.
+   */
+  protected parseSource(text: string): number[] {
+    if (text.length === 0) throw this.textError(text, "is empty");
+    return Array.from(text, (ch) => {
+      const id = this.vocabulary.indexOf(ch, SPECIAL_TOKENS.length);
+      if (id < 0) {
+        const symbols = this.vocabulary.slice(SPECIAL_TOKENS.length).join("");
+        throw this.textError(text, `has ${JSON.stringify(ch)}, which is not a symbol of this task (symbols: ${symbols})`);
+      }
+      return id;
+    });
+  }
+
+  /** The error for text `fromText` cannot read: names the task and shows the text. */
+  protected textError(text: string, problem: string): ArgumentError {
+    return new ArgumentError(`${this.name}.fromText: ${JSON.stringify(text)} ${problem}`);
+  }
+
+  /** Pads examples into one batch: sources and targets to their longest row, PAD (0) beyond. */
+  private collate(examples: readonly SequenceExample[]): Batch {
+    const batchSize = examples.length;
     const tin = Math.max(...examples.map((e) => e.source.length));
     const tout = Math.max(...examples.map((e) => e.target.length));
     // PAD is 0, so fresh (zeroed) arrays are already padded.

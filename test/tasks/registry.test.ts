@@ -6,7 +6,8 @@ import { createTask, taskInfo, taskNames, type Split } from "../../src/tasks/ind
 
 describe("task registry", () => {
   it("lists the tasks with descriptions and defaults", () => {
-    expect(taskNames()).toEqual(["copy", "reverse", "sort", "addition"]);
+    expect(taskNames().slice(0, 4)).toEqual(["copy", "reverse", "sort", "addition"]);
+    expect(new Set(taskNames()).size).toBe(taskNames().length);
     for (const info of taskInfo()) {
       expect(info.description.length).toBeGreaterThan(20);
       expect(info.defaults.seed).toBe(0);
@@ -27,7 +28,7 @@ describe("task registry", () => {
   it("suggests the closest name for an unknown task", () => {
     expect(() => createTask("revrse")).toThrow(ArgumentError);
     expect(() => createTask("revrse")).toThrow(
-      'createTask: unknown task "revrse" (did you mean "reverse"?); tasks are copy, reverse, sort, addition',
+      `createTask: unknown task "revrse" (did you mean "reverse"?); tasks are ${taskNames().join(", ")}`,
     );
     expect(() => createTask("sotr")).toThrow(/did you mean "sort"/);
     expect(() => createTask("translate")).toThrow(/^createTask: unknown task "translate"; tasks are/);
