@@ -6,6 +6,8 @@ import { taskInfo } from "../tasks/registry.js";
 import { runDemo } from "./demo.js";
 import { doctorReport } from "./doctor.js";
 import { evalCommand, infoCommand, trainCommand } from "./train.js";
+import { terminalColorMode } from "../viz/heatmap-terminal.js";
+import { vizCommand, type VizFlags } from "./viz.js";
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
@@ -88,6 +90,30 @@ export function buildProgram(): Command {
         `${meta.model.name} on ${meta.task?.name ?? "?"} (${o.split}${lengths ? `, lengths ${lengths.join("-")}` : ""}), step ${meta.step}`,
       );
       for (const [k, v] of Object.entries(metrics)) console.log(`  ${k.padEnd(22)} ${v.toFixed(4)}`);
+    });
+  program
+    .command("viz")
+    .description("draw what a model attends to or remembers on one example: SVG, PNG, HTML report, terminal, bertviz JSON")
+    .argument("<checkpoint>", "run directory or checkpoint file")
+    .option("--input <text>", "the example as text in the task's notation (token tasks)")
+    .option("--example <n>", "example n of the test split (default 0)", intArg("--example", 0))
+    .option("--format <list>", "comma-separated: svg, png, html, terminal, bertviz", "svg,html")
+    .option("--out <dir>", "output directory (default: viz/ beside the checkpoint)")
+    .option("--map <name>", "only this map, or this family of maps (e.g. encoder)")
+    .option("--width <n>", "terminal columns for --format terminal (default: the terminal's)", intArg("--width", 20))
+    .addHelpText(
+      "after",
+      '\nExamples:\n  engram viz runs/seq2seq-reverse --input "abc"\n  engram viz runs/transformer-sort --example 3 --format html,png\n  engram viz runs/seq2seq-reverse --format terminal\n  engram viz runs/transformer-sort --format bertviz --map encoder',
+    )
+    .action(async (checkpoint: string, o: VizFlags) => {
+      const r = await vizCommand(checkpoint, {
+        ...o,
+        width: o.width ?? process.stdout.columns ?? 80,
+        color: terminalColorMode(process.env, process.stdout.isTTY === true),
+      });
+      if (r.terminal !== "") console.log(r.terminal.trimEnd());
+      for (const f of r.files) console.log(`wrote ${f}`);
+      for (const n of r.notes) console.error(`engram: ${n}`);
     });
   program
     .command("info")
