@@ -28,6 +28,7 @@
       "target_name": "engram_native",
       "sources": [
         "native/addon.cc",
+        "native/kernels/attention.cc",
         "native/kernels/blas.cc",
         "native/kernels/cpu.cc",
         "native/kernels/elementwise.cc",

@@ -22,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 4;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -286,6 +286,74 @@ Napi::Value Tri(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Checks a fused-attention geometry (header, then q/k/v/mask offsets, nb each) against the
+// operands: every matrix must lie inside its buffer. Returns the geometry or null after fail().
+const int32_t* sdpa_geometry(Call& c, size_t i, const Array& q, const Array& k, const Array& v, const Array* mask) {
+  size_t length = 0;
+  const int32_t* g = c.int32s(i, &length);
+  if (c.failed) return nullptr;
+  constexpr size_t kHeader = 9;
+  bool ok = length >= kHeader;
+  for (size_t d = 0; ok && d < kHeader; ++d) ok = g[d] >= 0 || d == 6;  // g[6]: causal shift, may be negative
+  ok = ok && (g[5] == 0 || g[5] == 1) && length == kHeader + 4 * size_t(g[0]);
+  if (ok) {
+    const int64_t nb = g[0], lq = g[1], lk = g[2], e = g[3], ev = g[4];
+    const int64_t reach[4] = {lq * e, lk * e, lk * ev,
+                              mask && lq > 0 && lk > 0 ? (lq - 1) * int64_t(g[7]) + (lk - 1) * int64_t(g[8]) + 1 : 0};
+    const Array* arrays[4] = {&q, &k, &v, mask};
+    for (int t = 0; ok && t < 4; ++t) {
+      if (reach[t] == 0) continue;
+      for (int64_t b = 0; ok && b < nb; ++b) {
+        const int64_t o = g[kHeader + t * nb + b];
+        ok = o >= 0 && o + reach[t] <= int64_t(arrays[t]->length);
+      }
+    }
+  }
+  if (!ok) {
+    c.fail("malformed attention geometry");
+    return nullptr;
+  }
+  return g;
+}
+
+bool has_length(const Array& a, int64_t n) { return int64_t(a.length) >= n; }
+
+Napi::Value SdpaForward(const Napi::CallbackInfo& info) {
+  Call c(info, "sdpaForward", 11);
+  Array q = c.array(0), k = c.array(1), v = c.array(2), mask;
+  bool hasMask = c.optional(3, &mask);
+  Array out = c.array(4), lse = c.array(5);
+  const int32_t* g = c.failed ? nullptr : sdpa_geometry(c, 6, q, k, v, hasMask ? &mask : nullptr);
+  double scale = c.number(7), dropout = c.number(8);
+  int64_t s0 = c.integer(9), s1 = c.integer(10);
+  if (c.failed) return info.Env().Undefined();
+  if (!has_length(out, int64_t(g[0]) * g[1] * g[4]) || !has_length(lse, int64_t(g[0]) * g[1]) || !(dropout >= 0 && dropout < 1))
+    c.fail("output buffers are too small or dropout is outside [0, 1)");
+  if (!c.failed)
+    c.done(engram::sdpa_forward(q, k, v, hasMask ? &mask : nullptr, out, lse, g, scale, dropout, uint32_t(s0), uint32_t(s1)));
+  return info.Env().Undefined();
+}
+
+Napi::Value SdpaBackward(const Napi::CallbackInfo& info) {
+  Call c(info, "sdpaBackward", 15);
+  Array q = c.array(0), k = c.array(1), v = c.array(2), mask;
+  bool hasMask = c.optional(3, &mask);
+  Array out = c.array(4), dout = c.array(5), lse = c.array(6), dq = c.array(7), dk = c.array(8), dv = c.array(9);
+  const int32_t* g = c.failed ? nullptr : sdpa_geometry(c, 10, q, k, v, hasMask ? &mask : nullptr);
+  double scale = c.number(11), dropout = c.number(12);
+  int64_t s0 = c.integer(13), s1 = c.integer(14);
+  if (c.failed) return info.Env().Undefined();
+  const int64_t nb = g[0], lq = g[1], lk = g[2], e = g[3], ev = g[4];
+  if (!has_length(out, nb * lq * ev) || !has_length(dout, nb * lq * ev) || !has_length(lse, nb * lq) ||
+      !has_length(dq, nb * lq * e) || !has_length(dk, nb * lk * e) || !has_length(dv, nb * lk * ev) ||
+      !(dropout >= 0 && dropout < 1))
+    c.fail("buffers are too small or dropout is outside [0, 1)");
+  if (!c.failed)
+    c.done(engram::sdpa_backward(q, k, v, hasMask ? &mask : nullptr, out, dout, lse, dq, dk, dv, g, scale, dropout,
+                                 uint32_t(s0), uint32_t(s1)));
+  return info.Env().Undefined();
+}
+
 Napi::Value LstmCell(const Napi::CallbackInfo& info) {
   Call c(info, "lstmCell", 7);
   Array gates = c.array(0), cPrev = c.array(1), h = c.array(2), cOut = c.array(3), saved;
@@ -484,6 +552,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tri", Napi::Function::New(env, Tri, "tri"));
   exports.Set("lstmCell", Napi::Function::New(env, LstmCell, "lstmCell"));
   exports.Set("lstmCellGrad", Napi::Function::New(env, LstmCellGrad, "lstmCellGrad"));
+  exports.Set("sdpaForward", Napi::Function::New(env, SdpaForward, "sdpaForward"));
+  exports.Set("sdpaBackward", Napi::Function::New(env, SdpaBackward, "sdpaBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("rmspropUpdate", Napi::Function::New(env, RmspropUpdate, "rmspropUpdate"));

@@ -25,6 +25,25 @@ struct GemmArgs {
   int64_t sa, sb;
 };
 
+// One fused attention call (semantics: sdpaForward / sdpaBackward in src/backend/kernels.ts). The
+// forward writes out and lse; the backward reads them with dout and writes dq, dk, dv. mask is null
+// when absent; geom is the packed geometry (header + per-matrix offsets).
+struct SdpaArgs {
+  const float* q;
+  const float* k;
+  const float* v;
+  const uint8_t* mask;
+  float* out;
+  float* lse;
+  const float* dout;
+  float* dq;
+  float* dk;
+  float* dv;
+  const int32_t* geom;
+  double scale, dropout;
+  uint32_t seed0, seed1;
+};
+
 // Float32 kernels compiled once per instruction set (isa_*.cc); threaded internally.
 struct FloatKernels {
   const char* name;
@@ -46,6 +65,9 @@ struct FloatKernels {
                     int64_t hidden);
   void (*lstm_cell_grad)(const float* saved, const float* c, const float* dh, const float* dc_out, float* dgates,
                          float* dc, int64_t batch, int64_t hidden);
+  // Fused attention; false if a per-thread workspace could not be allocated.
+  bool (*sdpa_forward)(const SdpaArgs& a);
+  bool (*sdpa_backward)(const SdpaArgs& a);
   // The built-in GEMM (blocked, packed, register-tiled), batch and threads included.
   void (*gemm)(const GemmArgs& g);
 };
@@ -103,6 +125,13 @@ bool lstm_cell(const Array& gates, const Array& c, const Array& h, const Array& 
                int64_t hidden);
 bool lstm_cell_grad(const Array& saved, const Array& c, const Array* dh, const Array* dc_out, const Array& dgates,
                     const Array* dc, int64_t batch, int64_t hidden);
+// Fused attention: q, k, v, out, lse (and dout, dq, dk, dv) float32, mask uint8 or null. The
+// geometry and buffer reaches are checked by the caller (addon.cc).
+bool sdpa_forward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& out, const Array& lse,
+                  const int32_t* geom, double scale, double dropout, uint32_t seed0, uint32_t seed1);
+bool sdpa_backward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& out,
+                   const Array& dout, const Array& lse, const Array& dq, const Array& dk, const Array& dv,
+                   const int32_t* geom, double scale, double dropout, uint32_t seed0, uint32_t seed1);
 
 // ---- optimizer updates (optim.cc), float32 only, in place over p.length elements; every other
 // buffer must hold at least that many. Optional state buffers are null when absent.

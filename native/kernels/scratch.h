@@ -19,7 +19,7 @@ struct Scratch {
 };
 
 // Thread-local buffers, one per role.
-enum ScratchSlot { SCRATCH_GEMM_A, SCRATCH_GEMM_B, SCRATCH_GEMM_EDGE, SCRATCH_TMP, SCRATCH_SLOTS };
+enum ScratchSlot { SCRATCH_GEMM_A, SCRATCH_GEMM_B, SCRATCH_GEMM_EDGE, SCRATCH_TMP, SCRATCH_ATTN, SCRATCH_SLOTS };
 float* thread_scratch(int slot, size_t n);
 
 }  // namespace engram

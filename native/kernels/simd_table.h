@@ -7,6 +7,7 @@
 #include "norm_impl.h"
 #include "reduce_impl.h"
 #include "rnn_impl.h"
+#include "sdpa_impl.h"
 #include "unary_impl.h"
 
 namespace engram {
@@ -26,6 +27,8 @@ const FloatKernels* ENGRAM_TABLE_FN() {
       ENGRAM_ISA_NS::layer_norm_grad_f32,
       ENGRAM_ISA_NS::lstm_cell_f32,
       ENGRAM_ISA_NS::lstm_cell_grad_f32,
+      ENGRAM_ISA_NS::sdpa_forward_f32,
+      ENGRAM_ISA_NS::sdpa_backward_f32,
       ENGRAM_GEMM_FN,
   };
   return &table;

@@ -1,12 +1,14 @@
 /**
- * Scaled dot-product attention, softmax(q k^T * scale) v, written as a composite of existing ops
- * (matmul with transB, masked softmax, dropout, matmul), so autograd and both backends come for
- * free. A fused kernel can replace the body later without changing this contract.
+ * Scaled dot-product attention, softmax(q k^T * scale) v. The output alone runs the fused op
+ * (src/ops/attention.ts: one blocked kernel with an online softmax, masks and dropout computed in
+ * place, O(T) memory beside the inputs). Asking for the weights takes the composite path (matmul
+ * with transB, masked softmax, dropout, matmul): the weights are an (Lq, Lk) tensor anyway.
  */
 import type { Tensor } from "../autograd/tensor.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
 import { shapesEqual, tryBroadcastShapes } from "../core/shape.js";
+import { fusedAttention } from "../ops/attention.js";
 import { logicalAnd, mul } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { dropout as dropoutOp, softmax } from "../ops/nn.js";
@@ -86,6 +88,23 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     if (opts.mask.dtype !== "bool")
       throw new DTypeError(`${OP}: mask must be bool (true = attend), got ${opts.mask.dtype}; additive float masks are not supported`);
     mask = opts.mask;
+    const b = tryBroadcastShapes(mask.shape, [...batchQK, lq, lk]);
+    if (b === null || b[b.length - 2] !== lq || b[b.length - 1] !== lk) {
+      throw new ShapeError(
+        `${OP}: mask of shape ${fmtShape(mask.shape)} does not broadcast to the scores ${fmtShape([...batchQK, lq, lk])} (..., Lq, Lk)`,
+      );
+    }
+  }
+  if (opts.returnWeights !== true) {
+    const dropout = opts.training === false ? 0 : p;
+    const output = fusedAttention(q, k, v, {
+      scale,
+      dropout,
+      ...(mask ? { mask } : {}),
+      ...(opts.isCausal === true ? { causal: alignment } : {}),
+      ...(opts.generator ? { generator: opts.generator } : {}),
+    });
+    return { output };
   }
   if (opts.isCausal === true) {
     const c = causalMask(lq, lk, alignment);

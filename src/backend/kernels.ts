@@ -83,6 +83,38 @@ export function opCode<T extends string>(table: readonly T[], name: T): number {
  */
 export type Layout = Int32Array;
 
+/**
+ * Geometry of a fused attention call, packed like a Layout: [nb, lq, lk, e, ev, causal, shift,
+ * maskStrideI, maskStrideJ] then four runs of nb element offsets: where matrix b of q (lq, e),
+ * k (lk, e), v (lk, ev) and the mask start. Rows of q, k, v are contiguous; the mask is read at
+ * maskOffset[b] + i * maskStrideI + j * maskStrideJ (strides 0 broadcast). With causal = 1 query i
+ * sees keys j <= i + shift. Offsets of broadcast operands repeat, so nothing is copied.
+ */
+export const SDPA_GEOM_HEADER = 9;
+
+/**
+ * The dropout decision of fused attention for weight (i, j) of matrix b: murmur3's 32-bit
+ * finaliser chained over the seed words and the indices; kept iff the hash >= p * 2^32.
+ * native/kernels/sdpa_impl.h computes the same integers.
+ */
+export function sdpaRowKey(seed0: number, seed1: number, b: number, i: number): number {
+  return fmix32(fmix32(seed0 ^ fmix32(b ^ seed1)) ^ Math.imul(i + 1, 0x9e3779b9));
+}
+export function sdpaKeepHash(rowKey: number, j: number): number {
+  return fmix32(rowKey ^ Math.imul(j + 1, 0x85ebca77));
+}
+/** floor(p * 2^32): hashes at or above it keep their weight. */
+export function sdpaDropThreshold(p: number): number {
+  return Math.floor(p * 4294967296);
+}
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export interface Kernels {
   /** out[i] = f(x[i]); x and out have the same length. int32 supports neg/abs/sign/square/relu/clamp/affine. */
   unary(op: number, x: TypedArray, out: TypedArray, p0: number, p1: number): void;
@@ -187,6 +219,52 @@ export interface Kernels {
     dC: FloatArray | null,
     batch: number,
     hidden: number,
+  ): void;
+
+  /**
+   * Fused scaled-dot-product attention forward over `nb` (batch, head) matrices described by `geom`
+   * (see SdpaGeometry): out[b] (lq, ev) = dropout(softmax(scale q[b] k[b]^T, masked)) v[b] and the
+   * log-sum-exp of each masked, scaled score row in lse[b] (lq); a row with no key left gets zeros
+   * and lse = -Infinity. Dropout (p = `dropout`, kept weights scaled by 1/(1-p)) keeps weight (i, j)
+   * of matrix b iff sdpaKeepHash(sdpaRowKey(seed0, seed1, b, i), j) >= sdpaDropThreshold(p): a
+   * counter-based hash, so the backward regenerates the same decisions and every backend makes
+   * them bit for bit alike.
+   * `mask` (bool, true = attend) is null when absent. out and lse are contiguous (nb, lq, ...).
+   */
+  sdpaForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    mask: Uint8Array | null,
+    out: FloatArray,
+    lse: FloatArray,
+    geom: Int32Array,
+    scale: number,
+    dropout: number,
+    seed0: number,
+    seed1: number,
+  ): void;
+  /**
+   * Backward of sdpaForward from its inputs, output `out`, `lse` and the output gradient dOut
+   * (nb, lq, ev): writes dq (nb, lq, e), dk (nb, lk, e) and dv (nb, lk, ev) per broadcast matrix
+   * (the op layer sums them over broadcast axes). Probabilities are recomputed blockwise from lse.
+   */
+  sdpaBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    mask: Uint8Array | null,
+    out: FloatArray,
+    dOut: FloatArray,
+    lse: FloatArray,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    geom: Int32Array,
+    scale: number,
+    dropout: number,
+    seed0: number,
+    seed1: number,
   ): void;
 
   // Optimizer updates: one fused in-place pass per parameter, following PyTorch's single-tensor

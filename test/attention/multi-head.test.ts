@@ -81,7 +81,8 @@ describe("MultiHeadAttention", () => {
     expect(maxAbsDiff(eg.mean(per.weights!, 1), avg.weights!)).toBeLessThan(1e-15);
     const none = m.forward(x, y, y, { needWeights: false });
     expect(none.weights).toBeNull();
-    expect(maxAbsDiff(none.output, avg.output)).toBe(0);
+    // without weights the fused kernel runs, with them the composite: equal up to rounding
+    expect(maxAbsDiff(none.output, avg.output)).toBeLessThan(1e-5);
   });
 
   it("batchFirst false takes and returns (L, B, E)", () => {

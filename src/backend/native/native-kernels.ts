@@ -6,7 +6,17 @@
  * mirrors exactly what native/kernels/*.cc accept (the addon throws on anything else).
  */
 import { BackendError } from "../../core/errors.js";
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout, type TypedArray, type UnaryOp } from "../kernels.js";
+import {
+  BINARY_OPS,
+  opCode,
+  REDUCE_OPS,
+  SDPA_GEOM_HEADER,
+  UNARY_OPS,
+  type Kernels,
+  type Layout,
+  type TypedArray,
+  type UnaryOp,
+} from "../kernels.js";
 import type { NativeAddon } from "./binding.js";
 
 const U_LOGICAL_NOT = opCode(UNARY_OPS, "logicalNot");
@@ -69,6 +79,42 @@ function within(kernel: string, what: string, a: { length: number }, offset: num
     throw new BackendError(
       `${kernel}: ${what} holds ${a.length} elements but the layout reaches offsets ${lo}..${hi} (a tensor's data does not match its shape)`,
     );
+  }
+}
+
+/**
+ * Checks a fused-attention geometry against its operands: a well-formed header, and every
+ * matrix offset (plus the reach of its rows, or of the mask strides) inside its buffer.
+ */
+function sdpaGuard(
+  kernel: string,
+  geom: Int32Array,
+  q: { length: number },
+  k: { length: number },
+  v: { length: number },
+  mask: { length: number } | null,
+): void {
+  const [nb, lq, lk, e, ev, causal, , msi, msj] = geom as unknown as number[];
+  const dims = [nb, lq, lk, e, ev, msi, msj];
+  if (
+    geom.length < SDPA_GEOM_HEADER ||
+    dims.some((d) => !(d! >= 0)) ||
+    (causal !== 0 && causal !== 1) ||
+    geom.length !== SDPA_GEOM_HEADER + 4 * nb!
+  )
+    throw new BackendError(`${kernel}: malformed attention geometry`);
+  const reach = [lq! * e!, lk! * e!, lk! * ev!, lq! > 0 && lk! > 0 ? (lq! - 1) * msi! + (lk! - 1) * msj! + 1 : 0];
+  const buffers = [q, k, v, mask];
+  for (let t = 0; t < 4; t++) {
+    const buf = buffers[t];
+    if (buf === null || buf === undefined || reach[t] === 0) continue;
+    for (let b = 0; b < nb!; b++) {
+      const o = geom[SDPA_GEOM_HEADER + t * nb! + b]!;
+      if (o < 0 || o + reach[t]! > buf.length)
+        throw new BackendError(
+          `${kernel}: operand ${t} holds ${buf.length} elements but matrix ${b} reaches ${o + reach[t]!} (a tensor's data does not match its shape)`,
+        );
+    }
   }
 }
 
@@ -301,6 +347,37 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
         return addon.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
       }
       fallback.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
+    },
+
+    sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1) {
+      sdpaGuard("sdpaForward", geom, q, k, v, mask);
+      const [nb, lq, , , ev] = geom as unknown as number[];
+      need("sdpaForward", "output", out, nb! * lq! * ev!);
+      need("sdpaForward", "log-sum-exp", lse, nb! * lq!);
+      if (
+        q instanceof Float32Array &&
+        k instanceof Float32Array &&
+        v instanceof Float32Array &&
+        out instanceof Float32Array &&
+        lse instanceof Float32Array
+      )
+        return addon.sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1);
+      fallback.sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1);
+    },
+
+    sdpaBackward(q, k, v, mask, out, dOut, lse, dq, dk, dv, geom, scale, dropout, seed0, seed1) {
+      sdpaGuard("sdpaBackward", geom, q, k, v, mask);
+      const [nb, lq, lk, e, ev] = geom as unknown as number[];
+      need("sdpaBackward", "output", out, nb! * lq! * ev!);
+      need("sdpaBackward", "output gradient", dOut, nb! * lq! * ev!);
+      need("sdpaBackward", "log-sum-exp", lse, nb! * lq!);
+      need("sdpaBackward", "q gradient", dq, nb! * lq! * e!);
+      need("sdpaBackward", "k gradient", dk, nb! * lk! * e!);
+      need("sdpaBackward", "v gradient", dv, nb! * lk! * ev!);
+      const all = [q, k, v, out, dOut, lse, dq, dk, dv];
+      if (all.every((a) => a instanceof Float32Array))
+        return addon.sdpaBackward(q, k, v, mask, out, dOut, lse, dq, dk, dv, geom, scale, dropout, seed0, seed1);
+      fallback.sdpaBackward(q, k, v, mask, out, dOut, lse, dq, dk, dv, geom, scale, dropout, seed0, seed1);
     },
 
     tri(x, out, batch, rows, cols, diag, upper) {

@@ -3,6 +3,7 @@
  * browsers) and the definition of every kernel's semantics; native kernels are tested against them.
  */
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout } from "../kernels.js";
+import { sdpaBackwardTs, sdpaForwardTs } from "./attention.js";
 import { erf, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, sigmoid, softplus, TWO_OVER_SQRT_PI } from "./math.js";
 
 type Fn1 = (x: number, p0: number, p1: number) => number;
@@ -461,6 +462,9 @@ export const tsKernels: Kernels = {
       }
     }
   },
+
+  sdpaForward: sdpaForwardTs,
+  sdpaBackward: sdpaBackwardTs,
 
   tri(x, out, batch, rows, cols, diag, upper) {
     for (let b = 0; b < batch; b++)
