@@ -1,0 +1,267 @@
+/**
+ * The attention suite: causal scaled-dot-product attention inference at T = 4096 (8 heads of 64,
+ * time and the peak memory one call adds) and MultiHeadAttention forward + backward (B 16, T 128,
+ * E 256, 4 heads), Engram (native, ts where it finishes) against PyTorch 1.13 (child process, same
+ * sizes and thread count). New workloads (Transformer layers, seq2seq) are further entries of
+ * attentionSpecs with their own Engram function and a kind the peer understands.
+ */
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { measure, measuredRow, skippedRow, type Measurement, type Row, type Workload } from "../harness.js";
+import { runJsonPeer } from "../peers/process.js";
+import { describeTorch, pythonPath, type TorchInfo } from "../peers/torch.js";
+import type { Suite, SuiteContext, SuiteResult } from "../suite.js";
+
+type Engram = typeof import("../../src/index.js");
+
+/** One ts-backend call slower than this is not measured. */
+const TS_MAX_CALL_MS = 3000;
+
+type AttentionSpec =
+  | { kind: "causal-sdpa"; batch: number; heads: number; seq: number; head_dim: number }
+  | { kind: "mha-train"; batch: number; seq: number; embed: number; heads: number };
+
+interface Spec {
+  attn: AttentionSpec;
+  w: Workload;
+  contenders: string[];
+}
+
+const GROUP = "Attention (time per call)";
+
+const CONTENDER_DESCRIPTIONS: Record<string, string> = {
+  pytorch:
+    "PyTorch CPU: math path (matmul, masked_fill, softmax, matmul) / nn.MultiheadAttention(need_weights=False) (bench/peers/torch_attention.py)",
+  "engram-native": "Engram, native backend: scaledDotProductAttention / nn.MultiHeadAttention on the fused attention kernel",
+  "engram-ts": "Engram, ts backend (portable TypeScript kernels), same calls",
+};
+
+/** Engram time / PyTorch time targets, as harness ratios (PyTorch / Engram) rounded up. */
+const minRatio = (timeRatio: number): number => Math.ceil(100 / timeRatio) / 100;
+
+export function attentionSpecs(quick: boolean, selected: (workload: string, contender: string) => boolean): Spec[] {
+  const seq = quick ? 1024 : 4096;
+  const all: { attn: AttentionSpec; name: string; target: number; flops: number }[] = [
+    {
+      attn: { kind: "causal-sdpa", batch: 1, heads: 8, seq, head_dim: 64 },
+      name: `causal SDPA inference, T=${seq}, 8 heads x 64, batch 1`,
+      target: 0.5,
+      // q k^T and P v over the visible half of the scores
+      flops: 2 * 8 * seq * seq * 64,
+    },
+    {
+      attn: { kind: "mha-train", batch: 16, seq: 128, embed: 256, heads: 4 },
+      name: "MultiHeadAttention forward + backward, B16 T128 E256 H4",
+      target: 0.7,
+      // projections (4 x 2 B T E^2) and attention (2 x 2 B T^2 E), forward and twice that backward
+      flops: 3 * (4 * 2 * 16 * 128 * 256 * 256 + 2 * 2 * 16 * 128 * 128 * 256),
+    },
+  ];
+  const specs: Spec[] = [];
+  for (const a of all) {
+    const w: Workload = {
+      name: a.name,
+      group: GROUP,
+      reference: "pytorch",
+      params: { ...a.attn, dtype: "float32" },
+      flops: a.flops,
+      targets: { "engram-native": { minRatio: minRatio(a.target) } },
+    };
+    // the portable kernels take over a minute per causal T = 4096 call (74 s measured): not run
+    const pool = a.attn.kind === "causal-sdpa" && !quick ? ["pytorch", "engram-native"] : ["pytorch", "engram-native", "engram-ts"];
+    const chosen = pool.filter((c) => selected(w.name, c));
+    if (chosen.length === 0) continue;
+    if (!chosen.includes("pytorch")) chosen.unshift("pytorch");
+    specs.push({ attn: a.attn, w, contenders: chosen });
+  }
+  return specs;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message.split("\n")[0]! : String(err);
+}
+
+function timingParams(m: Measurement): Record<string, unknown> {
+  return { iterations: m.iterations, repeats: m.repeats, min_ms: Number(m.minMs.toPrecision(6)), max_ms: Number(m.maxMs.toPrecision(6)) };
+}
+
+async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => number> {
+  const gen = new eg.Generator(0);
+  if (s.kind === "causal-sdpa") {
+    const { scaledDotProductAttention } = await import("../../src/attention/sdpa.js");
+    const shape = [s.batch, s.heads, s.seq, s.head_dim];
+    const [q, k, v] = [0, 1, 2].map(() => eg.randn(shape, { generator: gen })) as [
+      InstanceType<Engram["Tensor"]>,
+      ...InstanceType<Engram["Tensor"]>[],
+    ];
+    return () => eg.noGrad(() => eg.mean(scaledDotProductAttention(q, k!, v!, { isCausal: true }).output).item());
+  }
+  const { MultiHeadAttention } = await import("../../src/attention/multi-head.js");
+  const m = new MultiHeadAttention(s.embed, s.heads, { generator: gen });
+  const x = eg.randn([s.batch, s.seq, s.embed], { generator: gen });
+  return () => {
+    m.zeroGrad();
+    const out = m.forward(x, x, x, { needWeights: false }).output;
+    const loss = eg.sum(out);
+    loss.backward();
+    return loss.item();
+  };
+}
+
+function peakNote(kb: number | string): string {
+  return typeof kb === "number" ? `peak memory +${(kb / 1024).toFixed(1)} MiB` : `peak memory not measured: ${kb}`;
+}
+
+/** Peak resident memory one causal call adds, from a fresh child process (bench/attention-memory.ts). */
+async function engramPeakKb(s: AttentionSpec, backend: "native" | "ts"): Promise<number | string> {
+  const script = fileURLToPath(new URL("../attention-memory.ts", import.meta.url));
+  const res = await runJsonPeer<{ peak_delta_kb: number }>(
+    process.execPath,
+    [...process.execArgv, script, JSON.stringify({ ...s, backend })],
+    {
+      timeoutMs: 300_000,
+    },
+  );
+  return res.ok ? res.value.peak_delta_kb : res.reason;
+}
+
+async function runEngram(eg: Engram, ctx: SuiteContext, specs: readonly Spec[], put: (r: Row) => void): Promise<void> {
+  const info = eg.backendInfo();
+  for (const spec of specs) {
+    for (const contender of spec.contenders.filter((c) => c.startsWith("engram-"))) {
+      const w = spec.w;
+      if (contender === "engram-native" && !info.nativeAvailable) {
+        put(skippedRow(w, contender, `native backend unavailable: ${info.nativeError ?? "no reason given"}`));
+        continue;
+      }
+      ctx.log(`${w.name}: ${contender}`);
+      const backend = contender === "engram-ts" ? "ts" : "native";
+      try {
+        eg.setBackend(backend);
+        const fn = await engramWorkload(eg, spec.attn);
+        const t0 = performance.now();
+        const first = fn();
+        const firstMs = performance.now() - t0;
+        if (!Number.isFinite(first)) {
+          put(skippedRow(w, contender, `WRONG RESULT: the first call returned ${first}`));
+          continue;
+        }
+        if (contender === "engram-ts" && firstMs > TS_MAX_CALL_MS) {
+          put(skippedRow(w, contender, `not measured: one call took ${(firstMs / 1000).toFixed(1)} s on the portable kernels`));
+          continue;
+        }
+        const m = measure(() => void fn(), ctx.timing);
+        const peak = spec.attn.kind === "causal-sdpa" ? await engramPeakKb(spec.attn, backend) : undefined;
+        put(
+          measuredRow(w, contender, m.medianMs, {
+            ...(peak === undefined ? {} : { note: peakNote(peak) }),
+            params: {
+              first_value: Number(first.toPrecision(6)),
+              ...(peak === undefined ? {} : { peak_delta_kb: peak }),
+              threads: info.native?.threads,
+              ...timingParams(m),
+            },
+          }),
+        );
+      } catch (err) {
+        put(skippedRow(w, contender, `error: ${errorMessage(err)}`));
+      } finally {
+        if (info.nativeAvailable) eg.setBackend("native");
+      }
+    }
+  }
+}
+
+type TorchOutput =
+  | {
+      info: TorchInfo;
+      rows: (AttentionSpec & { first_value: number; median_ms: number; iterations: number; repeats: number; peak_delta_kb?: number })[];
+    }
+  | { skipped: string };
+
+async function runTorch(
+  ctx: SuiteContext,
+  specs: readonly Spec[],
+  threads: number,
+  put: (r: Row) => void,
+  notes: string[],
+): Promise<TorchInfo | undefined> {
+  const mine = specs.filter((s) => s.contenders.includes("pytorch"));
+  if (mine.length === 0) return undefined;
+  ctx.log(`pytorch: running bench/peers/torch_attention.py with ${threads} thread(s)`);
+  const skipAll = (reason: string): void => {
+    for (const s of mine) put(skippedRow(s.w, "pytorch", reason));
+    notes.push(`pytorch skipped: ${reason}`);
+  };
+  const script = fileURLToPath(new URL("../peers/torch_attention.py", import.meta.url));
+  const req = { timing: ctx.timing, threads, attention: mine.map((s) => s.attn) };
+  const res = await runJsonPeer<TorchOutput>(pythonPath(), [script], { timeoutMs: 1_800_000, input: JSON.stringify(req) });
+  if (!res.ok) return void skipAll(res.reason);
+  if ("skipped" in res.value) return void skipAll(res.value.skipped);
+  const { info, rows } = res.value;
+  notes.push(describeTorch(info));
+  for (const s of mine) {
+    const found = rows.find((r) => r.kind === s.attn.kind);
+    put(
+      found
+        ? measuredRow(s.w, "pytorch", found.median_ms, {
+            ...(found.peak_delta_kb !== undefined ? { note: peakNote(found.peak_delta_kb) } : {}),
+            params: {
+              first_value: Number(found.first_value.toPrecision(6)),
+              ...(found.peak_delta_kb !== undefined ? { peak_delta_kb: found.peak_delta_kb } : {}),
+              threads: info.threads,
+              iterations: found.iterations,
+              repeats: found.repeats,
+            },
+          })
+        : skippedRow(s.w, "pytorch", "peer returned no row"),
+    );
+  }
+  return info;
+}
+
+async function run(ctx: SuiteContext): Promise<SuiteResult> {
+  const results = new Map<string, Row>();
+  const put = (r: Row): void => void results.set(`${r.workload}\u0000${r.contender}`, r);
+  const notes: string[] = [];
+  const contenders: Record<string, Record<string, unknown>> = {};
+  const specs = attentionSpecs(ctx.quick, (w, c) => ctx.selected(w, c));
+  let eg: Engram | undefined;
+  try {
+    eg = await import("../../src/index.js");
+  } catch (err) {
+    notes.push(`Engram failed to load: ${errorMessage(err)}`);
+  }
+  const threads = eg?.backendInfo().native?.threads ?? os.availableParallelism();
+  if (eg) {
+    const info = eg.backendInfo();
+    contenders["engram-native"] = { backend_info: info };
+    contenders["engram-ts"] = { backend_info: { backend: "ts" } };
+    notes.push(
+      info.nativeAvailable && info.native
+        ? `engram native: GEMM ${info.native.blas}, ISA ${info.native.gemmKernel}, ${info.native.threads} threads (the fused attention kernel uses the built-in GEMM on its blocks)`
+        : `engram native unavailable: ${info.nativeError ?? "no reason given"}`,
+    );
+    await runEngram(eg, ctx, specs, put);
+  }
+  const torchInfo = await runTorch(ctx, specs, threads, put, notes);
+  if (torchInfo) contenders["pytorch"] = { ...torchInfo };
+  notes.push(
+    "peak_delta_kb (causal SDPA): VmHWM after one call minus before it, in a fresh process with the inputs allocated; " +
+      "PyTorch's math path materialises the (8, T, T) scores, Engram's fused kernel O(T) per thread plus the output",
+  );
+  notes.push("targets: Engram native time <= 0.5 x PyTorch (causal SDPA), <= 0.7 x (MHA forward + backward)");
+  const described: Record<string, Record<string, unknown>> = {};
+  for (const id of new Set(specs.flatMap((s) => s.contenders)))
+    described[id] = { description: CONTENDER_DESCRIPTIONS[id] ?? id, ...contenders[id] };
+  const rows = specs.flatMap((s) =>
+    s.contenders.map((c) => results.get(`${s.w.name}\u0000${c}`) ?? skippedRow(s.w, c, "not run (internal error: no result recorded)")),
+  );
+  return { rows, notes, contenders: described };
+}
+
+export const attentionSuite: Suite = {
+  name: "attention",
+  description: "Fused causal SDPA inference (T = 4096, time and peak memory) and MultiHeadAttention training step vs PyTorch",
+  run,
+};
