@@ -1,10 +1,10 @@
 import type { Tensor } from "../autograd/tensor.js";
-import { fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
+import { BIT_METRIC_NAMES, bitMetrics, buildBitBatch, randomBits } from "./bit-timeline.js";
 import { checkRange, resolveConfig, SEED_BOUNDS } from "./config.js";
 import type { Evaluation } from "./metrics.js";
 import { drawExample } from "./seeding.js";
-import { checkBatchArgs, checkEvaluateBatch, tensorOf, type Batch, type Split, type Task } from "./task.js";
+import { checkBatchArgs, type Batch, type Split, type Task } from "./task.js";
 
 export type CopyConfig = { seed: number; width: number; minLength: number; maxLength: number };
 export const COPY_DEFAULTS: Readonly<CopyConfig> = { seed: 0, width: 8, minLength: 1, maxLength: 10 };
@@ -33,7 +33,7 @@ export class CopyTask implements Task {
   readonly description = CopyTask.description;
   readonly kind = "bits";
   readonly vocabulary: readonly string[] = [];
-  readonly metricNames: readonly string[] = ["bitAccuracy", "bitErrorsPerSequence", "exactMatch"];
+  readonly metricNames = BIT_METRIC_NAMES;
   readonly config: Readonly<CopyConfig>;
 
   constructor(config: Readonly<Record<string, unknown>> = {}) {
@@ -66,9 +66,7 @@ export class CopyTask implements Task {
 
   private sample(rng: Generator): number[] {
     const { width, minLength, maxLength } = this.config;
-    const bits = new Array<number>(rng.randint(minLength, maxLength + 1) * width);
-    for (let i = 0; i < bits.length; i++) bits[i] = rng.nextUint32() >>> 31;
-    return bits;
+    return randomBits(rng, rng.randint(minLength, maxLength + 1) * width);
   }
 
   batch(split: Split, batchSize: number, index: number): Batch {
@@ -76,66 +74,27 @@ export class CopyTask implements Task {
     const w = this.config.width;
     const examples: number[][] = [];
     for (let b = 0; b < batchSize; b++) examples.push(this.example(split, index * batchSize + b));
-    const steps = 2 * Math.max(...examples.map((bits) => bits.length / w)) + 1;
-    const input = new Float32Array(batchSize * steps * (w + 1));
-    const target = new Float32Array(batchSize * steps * w);
-    const mask = new Float32Array(batchSize * steps);
-    const inputLengths = new Int32Array(batchSize);
-    const targetLengths = new Int32Array(batchSize);
-    examples.forEach((bits, b) => {
-      const length = bits.length / w;
-      for (let t = 0; t < length; t++) {
-        for (let i = 0; i < w; i++) {
-          const bit = bits[t * w + i]!;
-          input[(b * steps + t) * (w + 1) + i] = bit;
-          target[(b * steps + length + 1 + t) * w + i] = bit;
+    return buildBitBatch(
+      w + 1,
+      w,
+      examples.map((bits) => (2 * bits.length) / w + 1),
+      (b, row) => {
+        const bits = examples[b]!;
+        const length = bits.length / w;
+        for (let t = 0; t < length; t++) {
+          for (let i = 0; i < w; i++) {
+            row.input(t, i, bits[t * w + i]!);
+            row.target(length + 1 + t, i, bits[t * w + i]!);
+          }
         }
-      }
-      input[(b * steps + length) * (w + 1) + w] = 1;
-      mask.fill(1, b * steps + length + 1, b * steps + 2 * length + 1);
-      inputLengths[b] = 2 * length + 1;
-      targetLengths[b] = length;
-    });
-    return {
-      input: tensorOf(input, [batchSize, steps, w + 1]),
-      target: tensorOf(target, [batchSize, steps, w]),
-      inputLengths: tensorOf(inputLengths, [batchSize]),
-      targetLengths: tensorOf(targetLengths, [batchSize]),
-      mask: tensorOf(mask, [batchSize, steps]),
-    };
+        row.input(length, w, 1);
+        row.output(length + 1, 2 * length + 1);
+      },
+    );
   }
 
   evaluate(predictions: Tensor, batch: Batch): Evaluation {
-    checkEvaluateBatch("copy.evaluate", batch);
-    predictions.assertAlive("copy.evaluate");
-    const { target, mask } = batch;
-    const sameShape = predictions.shape.length === 3 && predictions.shape.every((n, i) => n === target.shape[i]);
-    if (!sameShape || (predictions.dtype !== "float32" && predictions.dtype !== "float64")) {
-      throw new ShapeError(
-        `copy.evaluate: predictions ${fmtShape(predictions.shape)} (${predictions.dtype}) must be float probabilities of the target's shape ${fmtShape(target.shape)}`,
-      );
-    }
-    const [rows, steps, w] = target.shape as [number, number, number];
-    let errors = 0;
-    let bits = 0;
-    let exact = 0;
-    for (let b = 0; b < rows; b++) {
-      let rowErrors = 0;
-      for (let t = 0; t < steps; t++) {
-        if (mask.data[b * steps + t] === 0) continue;
-        for (let i = (b * steps + t) * w, end = i + w; i < end; i++) {
-          if ((predictions.data[i]! > 0.5 ? 1 : 0) !== target.data[i]) rowErrors++;
-        }
-        bits += w;
-      }
-      errors += rowErrors;
-      if (rowErrors === 0) exact++;
-    }
-    return {
-      bitAccuracy: { sum: bits - errors, count: bits },
-      bitErrorsPerSequence: { sum: errors, count: rows },
-      exactMatch: { sum: exact, count: rows },
-    };
+    return bitMetrics("copy.evaluate", predictions, batch);
   }
 
   withLengths(min: number, max: number): CopyTask {
