@@ -31,14 +31,23 @@ export function buildProgram(): Command {
     .exitOverride();
   program
     .command("demo")
-    .description("train a tiny model and print its loss falling (a few seconds)")
-    .option("--steps <n>", "SGD steps", intArg("--steps", 1), 600)
-    .option("--hidden <n>", "hidden units", intArg("--hidden", 1), 64)
-    .option("--lr <x>", "learning rate", numArg("--lr"), 1)
+    .description("train a small seq2seq with attention to normalise dates, then draw where it looks (a few minutes)")
+    .option("--steps <n>", "Adam steps", intArg("--steps", 1), 400)
     .option("--seed <n>", "random seed", intArg("--seed", 0), 0)
-    .addHelpText("after", "\nExamples:\n  engram demo\n  engram demo --steps 2000 --hidden 128\n  ENGRAM_BACKEND=ts engram demo")
-    .action((o: { steps: number; hidden: number; lr: number; seed: number }) => {
-      runDemo({ ...o, log: (l) => console.log(l) });
+    .option("--out <dir>", "run directory", "runs/demo")
+    .option("--input <date>", "the date whose attention is drawn", "the 4th of July 2023")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  engram demo\n  engram demo --input "Sat 29 Feb 2020"\n  engram demo --steps 1000 --out runs/dates\n  ENGRAM_BACKEND=ts engram demo --steps 100',
+    )
+    .action(async (o: { steps: number; seed: number; out: string; input: string }) => {
+      await runDemo({
+        ...o,
+        log: (l) => console.log(l),
+        progress: process.stderr,
+        width: process.stdout.columns ?? 100,
+        color: terminalColorMode(process.env, process.stdout.isTTY === true),
+      });
     });
   program
     .command("train")

@@ -17,6 +17,8 @@ export interface TrainFlags extends Partial<TrainingSettings> {
   out?: string;
   resume?: string;
   config?: string;
+  /** The config as an object (instead of a --config file). */
+  run?: Partial<RunConfig>;
   progress?: NodeJS.WritableStream | false;
 }
 
@@ -117,7 +119,7 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
   } else {
     if (flags.task === undefined) throw new ArgumentError("train: --task is required (see `engram tasks`)");
     modelSpec(modelName); // unknown names fail before the config file is read
-    const file = flags.config !== undefined ? readConfigFile(flags.config) : {};
+    const file = flags.config !== undefined ? readConfigFile(flags.config) : (flags.run ?? {});
     const run = resolveRunConfig(modelSpec(modelName), file, settings);
     outDir = flags.out ?? join("runs", `${modelName}-${flags.task}`);
     built = build(modelName, flags.task, run, outDir, flags.progress);
