@@ -25,9 +25,29 @@ export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as tasks from "./tasks/index.js";
+export { evaluateByLength, type LengthEvaluationOptions, type LengthRow, type LengthSpec } from "./train/length-generalisation.js";
 export { encode as encodeSafetensors, decode as decodeSafetensors, type SafetensorsContent } from "./io/safetensors.js";
 export { createModel, modelSpec, modelSpecs } from "./models/registry.js";
 export type { TaskModel, ModelSpec, ModelConfig } from "./models/task-model.js";
+export {
+  Transformer,
+  TransformerLM,
+  TransformerEncoder,
+  TransformerDecoder,
+  type TransformerOptions,
+  type TransformerLMOptions,
+  type GenerateOptions,
+} from "./models/transformer.js";
+export { TransformerEncoderLayer, TransformerDecoderLayer, type TransformerLayerOptions } from "./models/transformer-layers.js";
+export {
+  loadTorchTransformerEncoderLayer,
+  loadTorchTransformerDecoderLayer,
+  loadTorchTransformerEncoder,
+  loadTorchTransformerDecoder,
+  loadTorchTransformer,
+} from "./models/transformer-torch.js";
+export { greedyTokens, sampleTokens, samplingProbabilities, type SamplingOptions } from "./models/sampling.js";
 export { VERSION } from "./version.js";
 export { loadTorchStateDict, torchStateDict } from "./io/torch.js";
 export * as attention from "./attention/index.js";
+export * as memory from "./memory/index.js";

@@ -8,6 +8,7 @@ import { doctorReport } from "./doctor.js";
 import { evalCommand, infoCommand, trainCommand } from "./train.js";
 import { terminalColorMode } from "../viz/heatmap-terminal.js";
 import { vizCommand, type VizFlags } from "./viz.js";
+import { compareCommand, type CompareFlags } from "./compare.js";
 
 function intArg(name: string, min: number) {
   return (v: string): number => {
@@ -99,6 +100,24 @@ export function buildProgram(): Command {
         `${meta.model.name} on ${meta.task?.name ?? "?"} (${o.split}${lengths ? `, lengths ${lengths.join("-")}` : ""}), step ${meta.step}`,
       );
       for (const [k, v] of Object.entries(metrics)) console.log(`  ${k.padEnd(22)} ${v.toFixed(4)}`);
+    });
+  program
+    .command("compare")
+    .description("score trained runs at several input lengths side by side: a Markdown table and an SVG chart")
+    .argument("<runs...>", "run directories or checkpoint files")
+    .requiredOption("--lengths <list>", "comma-separated input lengths, e.g. 5,10,20,40")
+    .option("--metric <name>", "metric to compare (default exactMatch)")
+    .option("--batches <n>", "batches of 32 test examples per length", intArg("--batches", 1), 4)
+    .option("--out <dir>", "write compare.md and compare.svg here")
+    .option("--title <text>", "chart title")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  engram compare runs/len-none runs/len-bahdanau --lengths 5,10,20,30,40\n  engram compare runs/lstm-copy --lengths 10,20,40 --metric bitAccuracy --out docs/copy",
+    )
+    .action(async (runs: string[], o: CompareFlags) => {
+      const r = await compareCommand(runs, { ...o, onRun: (name) => console.error(`engram: scored ${name}`) });
+      console.log(r.markdown);
+      for (const f of r.files) console.log(`wrote ${f}`);
     });
   program
     .command("viz")

@@ -2,10 +2,17 @@
 import { ArgumentError } from "../core/errors.js";
 import { didYouMean } from "../core/suggest.js";
 import type { Task } from "../tasks/task.js";
+import { memn2nSpec } from "../memory/memn2n.js";
+import { ntmSpec } from "../memory/ntm.js";
+import { dncSpec } from "../memory/dnc.js";
+import { fastWeightsSpec } from "../memory/fast-weights.js";
 import { lstmSpec } from "./lstm-tagger.js";
+import { lstmQaSpec } from "./lstm-qa.js";
+import { seq2seqSpec } from "./seq2seq.js";
+import { transformerSpec } from "./transformer.js";
 import { resolveConfig, type ModelConfig, type ModelSpec, type TaskModel } from "./task-model.js";
 
-const MODELS: readonly ModelSpec[] = [lstmSpec];
+const MODELS: readonly ModelSpec[] = [lstmSpec, memn2nSpec, ntmSpec, dncSpec, fastWeightsSpec, lstmQaSpec, seq2seqSpec, transformerSpec];
 
 export function modelSpecs(): readonly ModelSpec[] {
   return MODELS;

@@ -66,7 +66,8 @@ export interface ModelSpec {
   training: { steps: number; batchSize: number; lr: number; optimizer: "adam" | "rmsprop" | "sgd"; clipGradNorm?: number };
   create(config: ModelConfig, task: Task): TaskModel;
   /**
-   * Parameter count a config implies, computed without building the model: a checkpoint's config
+   * Elements a checkpoint of this config holds (parameters and persistent buffers), computed
+   * without building the model: a checkpoint's config
    * is checked against the weights it holds before anything is allocated (a hostile config could
    * otherwise ask for gigabytes).
    */
