@@ -5,7 +5,7 @@ export {
   ASSOCIATIVE_RETRIEVAL_SYMBOLS,
   AssociativeRetrievalTask,
   type AssociativeRetrievalConfig,
-  type RetrievalExample,
+  type AssociativeRetrievalExample,
 } from "./associative-retrieval.js";
 export { CopyTask, type CopyConfig } from "./copy.js";
 export { BABI_DEFAULTS, BABI_TEST_QUESTIONS, BabiTask, babiTaskName, type BabiConfig, type BabiSplits } from "./babi/task.js";

@@ -21,7 +21,7 @@ export function decodeBatch(task: Task, batch: Batch): { source: string; target:
 /** A key identifying row b of a batch's example (its unpadded input), for overlap checks. */
 export function exampleKey(task: Task, batch: Batch, b: number): string {
   const length = batch.inputLengths.data[b]!;
-  if (task.kind === "tokens") return row(batch.input, b, length).join(",");
+  if (task.kind === "tokens" || batch.input.ndim === 2) return row(batch.input, b, length).join(",");
   const [, steps, channels] = batch.input.shape as [number, number, number];
   return Array.from(batch.input.data.subarray(b * steps * channels, (b * steps + length) * channels)).join("");
 }
