@@ -46,8 +46,12 @@ export {
   loadTorchTransformerDecoder,
   loadTorchTransformer,
 } from "./models/transformer-torch.js";
+export { Seq2Seq, type Seq2SeqOptions, type Seq2SeqAttention, type Seq2SeqRnn } from "./models/seq2seq.js";
+export { beamSearch, type SearchOptions, type StepDecoder, type LengthPenaltyForm } from "./models/beam-search.js";
+export type { WeightMap, Inspection, InspectableModel } from "./models/task-model.js";
 export { greedyTokens, sampleTokens, samplingProbabilities, type SamplingOptions } from "./models/sampling.js";
 export { VERSION } from "./version.js";
 export { loadTorchStateDict, torchStateDict } from "./io/torch.js";
 export * as attention from "./attention/index.js";
 export * as memory from "./memory/index.js";
+export * as viz from "./viz/index.js";

@@ -131,7 +131,7 @@ export function buildProgram(): Command {
     .option("--width <n>", "terminal columns for --format terminal (default: the terminal's)", intArg("--width", 20))
     .addHelpText(
       "after",
-      '\nExamples:\n  engram viz runs/seq2seq-reverse --input "abc"\n  engram viz runs/transformer-sort --example 3 --format html,png\n  engram viz runs/seq2seq-reverse --format terminal\n  engram viz runs/transformer-sort --format bertviz --map encoder',
+      '\nExamples:\n  engram viz runs/seq2seq-reverse --input "abc"\n  engram viz runs/transformer-sort --example 3 --format html,png\n  engram viz runs/seq2seq-reverse --format terminal\n  engram viz runs/transformer-sort --format bertviz',
     )
     .action(async (checkpoint: string, o: VizFlags) => {
       const r = await vizCommand(checkpoint, {

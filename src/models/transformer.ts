@@ -6,16 +6,23 @@
  *
  * Both models embed tokens (scaled by sqrt(dModel) by default), add position information by one of
  * "sinusoidal" | "learned" (added to the embeddings) or "rope" | "alibi" (inside self-attention) or
- * "none", and can tie the output projection to the (target) embedding. Decoding recomputes the
- * whole prefix at every step: MultiHeadAttention has no KV-cache path yet (src/attention/kv-cache.ts
- * is not wired into it).
+ * "none", and can tie the output projection to the (target) embedding.
+ *
+ * Decoding is incremental by default: a TransformerCache holds one self-attention KVCache per layer
+ * (and, for the decoder, the cross-attention projections of the encoder memory, computed once), so
+ * a prompt (BOS, or an LM prompt) goes through in one call and then each step feeds one token per
+ * row, with the outputs of recomputing the whole prefix. Beam search reorders the caches' rows with
+ * its hypotheses. `useCache: false` recomputes the prefix at every step instead (the reference the
+ * cached path is tested against).
  */
 import { Tensor } from "../autograd/tensor.js";
 import { noGrad } from "../autograd/engine.js";
 import { allocate } from "../core/dtype.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
+import { KVCache } from "../attention/kv-cache.js";
 import { keyPaddingMask } from "../attention/masks.js";
+import type { MultiHeadAttention } from "../attention/multi-head.js";
 import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from "../attention/positional.js";
 import { Dropout } from "../nn/dropout.js";
 import { Embedding } from "../nn/embedding.js";
@@ -33,6 +40,7 @@ import type { Batch, Task } from "../tasks/task.js";
 import { beamSearch, greedySearch, hypothesisIds, type Hypothesis, type LengthPenaltyForm, type StepDecoder } from "./beam-search.js";
 import { sampleTokens } from "./sampling.js";
 import {
+  selectCacheRows,
   TransformerDecoderLayer,
   TransformerEncoderLayer,
   type Activation,
@@ -88,16 +96,21 @@ export class TransformerEncoder extends Module {
     this.norm = finalNorm ? finalLayerNorm(this.layers[0]!.norm1) : null;
   }
 
-  /** src (B, L, E) -> { output (B, L, E), weights: per layer (B, H, L, L) when asked }. */
-  forward(src: Tensor, opts: EncoderLayerForwardOptions = {}): { output: Tensor; weights: Tensor[] | null } {
+  /**
+   * src (B, L, E) -> { output (B, L, E), weights: per layer (B, H, L, L) when asked }. With a cache
+   * (causal decoding), src holds only the new positions and the weights are (B, H, Lnew, Ltotal).
+   */
+  forward(src: Tensor, opts: TransformerEncoderForwardOptions = {}): { output: Tensor; weights: Tensor[] | null } {
     optionsOf("TransformerEncoder", opts);
+    const { cache, ...layerOpts } = opts;
+    if (cache !== undefined) checkCache("TransformerEncoder", cache, this);
     let x = this.batchFirst ? src : transposeInput("TransformerEncoder", src, "src");
     const weights: Tensor[] = [];
-    for (const layer of this.layers) {
-      const r = layer.forward(x, opts);
+    this.layers.forEach((layer, i) => {
+      const r = layer.forward(x, cache === undefined ? layerOpts : { ...layerOpts, cache: cache.self[i]! });
       x = r.output;
       if (r.weights) weights.push(r.weights);
-    }
+    });
     if (this.norm) x = this.norm.forward(x);
     return { output: this.batchFirst ? x : transpose(x, 0, 1), weights: opts.needWeights ? weights : null };
   }
@@ -117,23 +130,39 @@ export class TransformerDecoder extends Module {
     this.norm = finalNorm ? finalLayerNorm(this.layers[0]!.norm1) : null;
   }
 
-  /** tgt (B, T, E), memory (B, S, E) -> { output (B, T, E), per-layer selfWeights (B, H, T, T) and crossWeights (B, H, T, S) when asked }. */
+  /**
+   * tgt (B, T, E), memory (B, S, E) -> { output (B, T, E), per-layer selfWeights (B, H, T, T) and
+   * crossWeights (B, H, T, S) when asked }. With a cache, tgt holds only the new positions (self
+   * weights (B, H, Tnew, Ttotal)) and every call must pass the memory tensor the cache was filled
+   * from (see TransformerCache.select).
+   */
   forward(
     tgt: Tensor,
     memory: Tensor,
-    opts: DecoderLayerForwardOptions = {},
+    opts: TransformerDecoderForwardOptions = {},
   ): { output: Tensor; selfWeights: Tensor[] | null; crossWeights: Tensor[] | null } {
-    optionsOf("TransformerDecoder", opts);
-    let x = this.batchFirst ? tgt : transposeInput("TransformerDecoder", tgt, "tgt");
-    const mem = this.batchFirst ? memory : transposeInput("TransformerDecoder", memory, "memory");
+    const op = "TransformerDecoder";
+    optionsOf(op, opts);
+    const { cache, ...layerOpts } = opts;
+    if (cache !== undefined) {
+      checkCache(op, cache, this);
+      // the cross-attention caches know their memory by identity; a sequence-first one would be transposed anew each call
+      if (!this.batchFirst) throw new ArgumentError(`${op}: a cache needs a batch-first decoder (batchFirst true)`);
+    }
+    let x = this.batchFirst ? tgt : transposeInput(op, tgt, "tgt");
+    const mem = this.batchFirst ? memory : transposeInput(op, memory, "memory");
     const selfWeights: Tensor[] = [];
     const crossWeights: Tensor[] = [];
-    for (const layer of this.layers) {
-      const r = layer.forward(x, mem, opts);
+    this.layers.forEach((layer, i) => {
+      const r = layer.forward(
+        x,
+        mem,
+        cache === undefined ? layerOpts : { ...layerOpts, selfCache: cache.self[i]!, crossCache: cache.cross![i]! },
+      );
       x = r.output;
       if (r.selfWeights) selfWeights.push(r.selfWeights);
       if (r.crossWeights) crossWeights.push(r.crossWeights);
-    }
+    });
     if (this.norm) x = this.norm.forward(x);
     const need = opts.needWeights ?? false;
     return {
@@ -142,6 +171,90 @@ export class TransformerDecoder extends Module {
       crossWeights: need ? crossWeights : null,
     };
   }
+}
+
+export interface TransformerEncoderForwardOptions extends Omit<EncoderLayerForwardOptions, "cache"> {
+  /** Incremental (causal) decoding state of this stack. */
+  cache?: TransformerCache;
+}
+
+export interface TransformerDecoderForwardOptions extends Omit<DecoderLayerForwardOptions, "selfCache" | "crossCache"> {
+  /** Incremental decoding state of this stack. */
+  cache?: TransformerCache;
+}
+
+export interface TransformerCacheOptions {
+  /** Positions each self-attention cache preallocates (KVCache maxLength; going past it throws). Default: storage grows as needed. */
+  maxLength?: number;
+}
+
+/**
+ * Incremental-decoding state of one stack: a self-attention KVCache per layer and, for a
+ * TransformerDecoder, a static cross-attention KVCache per layer (the memory's projected keys and
+ * values, computed by the first call). Pass it as the stack's forward `cache`; every call then takes
+ * only the new positions, after the `length` cached ones. An encoder stack is cached as a causal
+ * (decoder-only) model. Caches hold data, not graphs: decode under noGrad.
+ */
+export class TransformerCache {
+  readonly stack: TransformerEncoder | TransformerDecoder;
+  readonly self: readonly KVCache[];
+  /** Cross-attention caches (decoder stacks only). */
+  readonly cross: readonly KVCache[] | null;
+  // the attention modules that own each layer's caches
+  readonly #attn: readonly { self: MultiHeadAttention; cross: MultiHeadAttention | null }[];
+
+  constructor(stack: TransformerEncoder | TransformerDecoder, opts: TransformerCacheOptions = {}) {
+    const op = "TransformerCache";
+    optionsOf(op, opts);
+    if (!(stack instanceof TransformerEncoder || stack instanceof TransformerDecoder))
+      throw new ArgumentError(`${op}: stack must be a TransformerEncoder or TransformerDecoder`);
+    const selfOpts = opts.maxLength === undefined ? {} : { maxLength: positiveInt(op, opts.maxLength, "maxLength", 1) };
+    this.stack = stack;
+    if (stack instanceof TransformerDecoder) {
+      this.#attn = stack.layers.map((l) => ({ self: l.selfAttn, cross: l.crossAttn }));
+      this.cross = stack.layers.map(() => new KVCache({ static: true }));
+    } else {
+      this.#attn = stack.layers.map((l) => ({ self: l.selfAttn, cross: null }));
+      this.cross = null;
+    }
+    this.self = stack.layers.map(() => new KVCache(selfOpts));
+  }
+
+  /** Cached positions. */
+  get length(): number {
+    return this.self[0]!.length;
+  }
+
+  /**
+   * Keeps rows `rows` of every cache, in that order (a row may repeat): beam search reorders
+   * hypotheses and drops finished examples with it. Pass `memory`, the (B', S, E) memory of the
+   * selected rows that later calls will pass, when the rows change which memory rows are needed;
+   * without it the cross-attention caches are kept as they are (right when every selected row belongs
+   * to the same memory row as the row it replaces, as when beams of one example reorder).
+   */
+  select(rows: Int32Array | readonly number[], opts: { memory?: Tensor } = {}): void {
+    const op = "TransformerCache.select";
+    optionsOf(op, opts);
+    if (opts.memory !== undefined) {
+      assertTensor(op, opts.memory, "memory");
+      if (this.cross === null) throw new ArgumentError(`${op}: memory is for decoder caches; this cache belongs to a TransformerEncoder`);
+    }
+    const idx = new Tensor(Int32Array.from(rows), [rows.length], "int32");
+    this.#attn.forEach((attn, i) => {
+      selectCacheRows(this.self[i]!, attn.self, idx);
+      if (opts.memory !== undefined) selectCacheRows(this.cross![i]!, attn.cross!, idx, opts.memory);
+    });
+  }
+
+  /** Empties every cache, for a new batch. */
+  reset(): void {
+    for (const c of [...this.self, ...(this.cross ?? [])]) c.reset();
+  }
+}
+
+function checkCache(op: string, cache: unknown, stack: TransformerEncoder | TransformerDecoder): asserts cache is TransformerCache {
+  if (!(cache instanceof TransformerCache)) throw new ArgumentError(`${op}: cache must be a TransformerCache`);
+  if (cache.stack !== stack) throw new ArgumentError(`${op}: this TransformerCache was made for another stack`);
 }
 
 /** The stack's final norm, configured like its layers' norms. */
@@ -226,11 +339,11 @@ class TokenInput extends Module {
     this.dropout = new Dropout(dropout, gen);
   }
 
-  /** ids (B, L) int32 -> (B, L, E) */
-  forward(ids: Tensor): Tensor {
+  /** ids (B, L) int32 at positions offset .. offset + L - 1 -> (B, L, E) */
+  forward(ids: Tensor, offset = 0): Tensor {
     let x = this.embed.forward(ids);
     if (this.scale !== 1) x = mul(x, this.scale);
-    if (this.pos) x = this.pos.forward(x);
+    if (this.pos) x = this.pos.forward(x, { offset });
     return this.dropout.forward(x);
   }
 }
@@ -329,6 +442,7 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
       lengthPenalty,
       lengthPenaltyForm,
       maxLengthFactor,
+      useCache,
       ...rest
     } = opts;
     const setup = modelSetup(op, dModel, numHeads, rest);
@@ -337,6 +451,7 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
       ...(lengthPenalty !== undefined ? { lengthPenalty } : {}),
       ...(lengthPenaltyForm !== undefined ? { lengthPenaltyForm } : {}),
       ...(maxLengthFactor !== undefined ? { maxLengthFactor } : {}),
+      ...(useCache !== undefined ? { useCache } : {}),
     });
     if (typeof shareEmbeddings !== "boolean") throw new ArgumentError(`${op}: shareEmbeddings must be a boolean`);
     if (shareEmbeddings && srcVocab !== tgtVocab)
@@ -372,15 +487,22 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
     return { memory: r.output, weights: r.weights };
   }
 
-  /** tgt (B, T) int32 (BOS first) over memory (B, S, E) -> decoder output (B, T, E), before the output projection. */
+  /**
+   * tgt (B, T) int32 (BOS first) over memory (B, S, E) -> decoder output (B, T, E), before the
+   * output projection. With a cache (a TransformerCache of `decoder`), tgt holds only the next
+   * tokens, at positions cache.length onwards.
+   */
   decodeHidden(
     tgt: Tensor,
     memory: Tensor,
-    opts: { memoryKeyPaddingMask?: Tensor; needWeights?: boolean } = {},
+    opts: { memoryKeyPaddingMask?: Tensor; needWeights?: boolean; cache?: TransformerCache } = {},
   ): { hidden: Tensor; selfWeights: Tensor[] | null; crossWeights: Tensor[] | null } {
     const ids = idsInput("Transformer.decode", tgt, "tgt");
-    const r = this.decoder.forward(this.tgtInput.forward(ids), memory, {
+    const cache = opts.cache;
+    if (cache !== undefined) checkCache("Transformer.decode", cache, this.decoder);
+    const r = this.decoder.forward(this.tgtInput.forward(ids, cache?.length ?? 0), memory, {
       ...(opts.memoryKeyPaddingMask !== undefined ? { memoryKeyPaddingMask: opts.memoryKeyPaddingMask } : {}),
+      ...(cache !== undefined ? { cache } : {}),
       tgtIsCausal: true,
       needWeights: opts.needWeights ?? false,
     });
@@ -414,7 +536,8 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
   /**
    * Free decoding of src (B, S) whose rows have srcLengths real tokens: greedy search (beamSize 0)
    * or beam search (beam-search.ts), up to ceil(maxLengthFactor * length) + 1 tokens per example.
-   * Every step re-runs the decoder over the whole prefix. No gradients are recorded.
+   * With decoding.useCache (default) each step feeds one token per hypothesis through a
+   * TransformerCache; otherwise it re-runs the decoder over the whole prefix. No gradients are recorded.
    */
   search(src: Tensor, srcLengths: Tensor | readonly number[]): Hypothesis[] {
     const op = "Transformer.search";
@@ -423,13 +546,20 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
     const lengths = srcLengths instanceof Tensor ? Array.from(srcLengths.data) : [...srcLengths];
     if (lengths.length !== b) throw new ShapeError(`${op}: srcLengths has ${lengths.length} entries for ${b} source rows`);
     const cfg = this.decoding;
+    const maxLengths = lengths.map((n) => Math.ceil(cfg.maxLengthFactor * n) + 1);
     return noGrad(() => {
       const mask = keyPaddingMask(lengths, s);
       const { memory } = this.encode(x, { srcKeyPaddingMask: mask });
       const decoder: StepDecoder<SearchState> = {
         vocabSize: this.outProj.outFeatures,
         step: (tokens, st) => {
-          const prefixes = st.prefixes.map((p, r) => [...p, tokens[r]!]);
+          if (st.cache !== null) {
+            // the caches grow in place: the search never goes back to an earlier state
+            const tgt = new Tensor(Int32Array.from(tokens), [tokens.length, 1], "int32");
+            const { hidden } = this.decodeHidden(tgt, st.memory, { memoryKeyPaddingMask: st.mask, cache: st.cache });
+            return { logProbs: logSoftmax(this.outProj.forward(hidden), -1).data, state: st };
+          }
+          const prefixes = st.prefixes!.map((p, r) => [...p, tokens[r]!]);
           const t = prefixes[0]!.length;
           const tgt = new Tensor(Int32Array.from(prefixes.flat()), [prefixes.length, t], "int32");
           const { hidden } = this.decodeHidden(tgt, st.memory, { memoryKeyPaddingMask: st.mask });
@@ -438,15 +568,27 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
         },
         select: (st, rows) => {
           const example = Int32Array.from(rows, (r) => st.example[r]!);
-          const prefixes = Array.from(rows, (r) => st.prefixes[r]!);
+          const prefixes = st.prefixes === null ? null : Array.from(rows, (r) => st.prefixes![r]!);
           // the memory changes only when the set of examples does, not when beams reorder
-          if (example.length === st.example.length && example.every((e, i) => e === st.example[i])) return { ...st, prefixes, example };
+          if (example.length === st.example.length && example.every((e, i) => e === st.example[i])) {
+            st.cache?.select(rows);
+            return { ...st, prefixes, example };
+          }
           const idx = new Tensor(example, [example.length], "int32");
-          return { memory: indexSelect(memory, 0, idx), mask: indexSelect(mask, 0, idx), prefixes, example };
+          const rowMemory = indexSelect(memory, 0, idx);
+          st.cache?.select(rows, { memory: rowMemory });
+          return { memory: rowMemory, mask: indexSelect(mask, 0, idx), prefixes, example, cache: st.cache };
         },
       };
-      const initial: SearchState = { memory, mask, prefixes: lengths.map(() => []), example: Int32Array.from({ length: b }, (_, i) => i) };
-      const common = { bos: this.bosId, eos: this.eosId, maxLengths: lengths.map((n) => Math.ceil(cfg.maxLengthFactor * n) + 1) };
+      const initial: SearchState = {
+        memory,
+        mask,
+        example: Int32Array.from({ length: b }, (_, i) => i),
+        prefixes: cfg.useCache ? null : lengths.map(() => []),
+        // a hypothesis feeds at most maxLength tokens: BOS and all but its last
+        cache: cfg.useCache ? new TransformerCache(this.decoder, { maxLength: Math.max(1, ...maxLengths) }) : null,
+      };
+      const common = { bos: this.bosId, eos: this.eosId, maxLengths };
       if (cfg.beamSize === 0) return greedySearch(decoder, initial, common);
       return beamSearch(decoder, initial, {
         ...common,
@@ -466,7 +608,7 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
   /**
    * The first example of the batch, decoded by `search` (in eval mode), then every attention map
    * of a teacher-forced pass over that output: encoder self-attention (input x input), decoder
-   * self-attention (output x decoder input) and cross-attention (output x input), one map per
+   * self-attention (decoder input x decoder input) and cross-attention (output x input), one map per
    * layer and head, numbered from 0.
    */
   inspect(batch: Batch): Inspection {
@@ -484,7 +626,8 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
       const decoderInput = decIn.map((id) => this.label(id));
       const maps: WeightMap[] = [
         ...headMaps("encoder self-attention", r.encoderWeights!, "input", "input", input, input),
-        ...headMaps("decoder self-attention", r.decoderSelfWeights!, "output", "decoder input", output, decoderInput),
+        // a self-attention query at position i is decoder input i (it predicts output i)
+        ...headMaps("decoder self-attention", r.decoderSelfWeights!, "decoder input", "decoder input", decoderInput, decoderInput),
         ...headMaps("cross-attention", r.crossWeights!, "output", "input", output, input),
       ];
       return { input, output, maps };
@@ -498,12 +641,15 @@ export class Transformer extends Module implements TaskModel, InspectableModel {
   }
 }
 
-/** Search rows: each row's encoder memory and padding mask, its tokens so far, and its example. */
+/** Search rows: each row's encoder memory and padding mask, its example, and its decoding state. */
 interface SearchState {
   memory: Tensor;
   mask: Tensor;
-  prefixes: number[][];
   example: Int32Array;
+  /** Tokens fed so far per row, re-run at every step (without a cache). */
+  prefixes: number[][] | null;
+  /** One row per hypothesis (with a cache); its cross-attention caches are bound to `memory`. */
+  cache: TransformerCache | null;
 }
 
 /** How `search` decodes. */
@@ -515,6 +661,8 @@ export interface TransformerDecoding {
   lengthPenaltyForm: LengthPenaltyForm;
   /** An example of n source tokens gets at most ceil(maxLengthFactor * n) + 1 output tokens. */
   maxLengthFactor: number;
+  /** Decode incrementally with a KV cache (default true); false re-runs the decoder over the whole prefix at every step. */
+  useCache: boolean;
 }
 
 function decodingOf(op: string, opts: Partial<TransformerDecoding>): TransformerDecoding {
@@ -525,7 +673,9 @@ function decodingOf(op: string, opts: Partial<TransformerDecoding>): Transformer
     throw new ArgumentError(`${op}: lengthPenaltyForm must be "gnmt" or "power", got ${JSON.stringify(lengthPenaltyForm)}`);
   const maxLengthFactor = assertNumber(op, opts.maxLengthFactor ?? 2, "maxLengthFactor", { finite: true });
   if (!(maxLengthFactor > 0)) throw new ArgumentError(`${op}: maxLengthFactor must be > 0, got ${maxLengthFactor}`);
-  return { beamSize, lengthPenalty, lengthPenaltyForm, maxLengthFactor };
+  const useCache = opts.useCache ?? true;
+  if (typeof useCache !== "boolean") throw new ArgumentError(`${op}: useCache must be a boolean, got ${JSON.stringify(useCache)}`);
+  return { beamSize, lengthPenalty, lengthPenaltyForm, maxLengthFactor, useCache };
 }
 
 function decoderInputOf(batch: Batch): Tensor {
@@ -571,6 +721,8 @@ export interface GenerateOptions {
   generator?: Generator;
   /** Stop a row after this token (later positions get `padId`, or repeat eosId when the model has none); stop early when every row has. */
   eosId?: number;
+  /** Feed the prompt once, then one token per step, through a KV cache (default true); false re-runs the whole sequence at every step. */
+  useCache?: boolean;
 }
 
 /**
@@ -605,13 +757,25 @@ export class TransformerLM extends Module {
     if (setup.tieEmbeddings) this.head.weight = embed.weight;
   }
 
-  /** ids (B, T) int32 -> logits (B, T, V) (position t predicts token t + 1) and per-layer (B, H, T, T) weights when asked. */
-  forward(ids: Tensor, opts: { needWeights?: boolean } = {}): { logits: Tensor; weights: Tensor[] | null } {
-    optionsOf("TransformerLM", opts);
-    const x = idsInput("TransformerLM", ids, "ids");
-    if (this.maxLength !== null && x.shape[1]! > this.maxLength)
-      throw new ShapeError(`TransformerLM: sequence length ${x.shape[1]} exceeds maxLength ${this.maxLength} of the learned positions`);
-    const r = this.blocks.forward(this.input.forward(x), { isCausal: true, needWeights: opts.needWeights ?? false });
+  /**
+   * ids (B, T) int32 -> logits (B, T, V) (position t predicts token t + 1) and per-layer (B, H, T, T)
+   * weights when asked. With a cache (a TransformerCache of `blocks`), ids are the next T tokens, at
+   * positions cache.length onwards, and the weights cover every cached key: (B, H, T, cached + T).
+   */
+  forward(ids: Tensor, opts: { needWeights?: boolean; cache?: TransformerCache } = {}): { logits: Tensor; weights: Tensor[] | null } {
+    const op = "TransformerLM";
+    optionsOf(op, opts);
+    const x = idsInput(op, ids, "ids");
+    const cache = opts.cache;
+    if (cache !== undefined) checkCache(op, cache, this.blocks);
+    const past = cache?.length ?? 0;
+    if (this.maxLength !== null && past + x.shape[1]! > this.maxLength)
+      throw new ShapeError(`${op}: sequence length ${past + x.shape[1]!} exceeds maxLength ${this.maxLength} of the learned positions`);
+    const r = this.blocks.forward(this.input.forward(x, past), {
+      isCausal: true,
+      needWeights: opts.needWeights ?? false,
+      ...(cache !== undefined ? { cache } : {}),
+    });
     return { logits: this.head.forward(r.output), weights: r.weights };
   }
 
@@ -640,7 +804,9 @@ export class TransformerLM extends Module {
 
   /**
    * Continues prompt (B, P) int32 by up to maxNewTokens sampled tokens -> (B, P + n). Sampling is
-   * by `sampleTokens` (temperature, topK, generator); each step recomputes the whole prefix.
+   * by `sampleTokens` (temperature, topK, generator). With useCache (default) the prompt goes
+   * through once and each step feeds only the token just sampled; otherwise each step recomputes
+   * the whole sequence. Both give the same tokens from the same generator state.
    */
   generate(prompt: Tensor, opts: GenerateOptions): Tensor {
     const op = "TransformerLM.generate";
@@ -648,6 +814,8 @@ export class TransformerLM extends Module {
     const p = idsInput(op, prompt, "prompt");
     const maxNew = assertNumber(op, opts.maxNewTokens, "maxNewTokens", { integer: true, min: 0 });
     const eos = opts.eosId === undefined ? null : assertNumber(op, opts.eosId, "eosId", { integer: true, min: 0, max: this.vocabSize - 1 });
+    const useCache = opts.useCache ?? true;
+    if (typeof useCache !== "boolean") throw new ArgumentError(`${op}: useCache must be a boolean, got ${JSON.stringify(useCache)}`);
     const sampling = {
       ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
       ...(opts.topK !== undefined ? { topK: opts.topK } : {}),
@@ -658,10 +826,15 @@ export class TransformerLM extends Module {
     const rows: number[][] = Array.from({ length: b }, (_, r) => Array.from(p.data.subarray(r * len, (r + 1) * len)));
     const done = new Array<boolean>(b).fill(false);
     return noGrad(() => {
+      // every token but the last sampled one is fed: at most len + maxNew - 1 positions
+      const cache = useCache ? new TransformerCache(this.blocks, { maxLength: len + Math.max(0, maxNew - 1) }) : null;
       for (let step = 0; step < maxNew && !done.every(Boolean); step++) {
-        const t = len + step;
-        const ids = new Tensor(Int32Array.from(rows.flat()), [b, t], "int32");
-        const { logits } = this.forward(ids);
+        // tokens from position `from` on are fed: all of them without a cache; with one, the
+        // prompt at the first step, then the token each row sampled last
+        const from = cache === null || step === 0 ? 0 : len + step - 1;
+        const t = len + step - from;
+        const ids = new Tensor(Int32Array.from(rows.flatMap((r) => r.slice(from))), [b, t], "int32");
+        const { logits } = this.forward(ids, cache === null ? {} : { cache });
         const next = sampleTokens(reshape(narrow(logits, 1, t - 1, 1), [b, this.vocabSize]), sampling).data;
         for (let r = 0; r < b; r++) {
           const token = done[r] ? (this.padId ?? eos!) : next[r]!;

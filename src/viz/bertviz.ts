@@ -115,7 +115,10 @@ export function bertvizData(maps: readonly WeightMap[]): BertvizData {
   // is the decoder or the cross family
   const encoderTokens = (enc?.rowLabels ?? cross?.colLabels)!;
   const decoderTokens = (dec?.rowLabels ?? cross?.rowLabels)!;
-  if (cross !== undefined && (!sameLabels(cross.colLabels, encoderTokens) || !sameLabels(cross.rowLabels, decoderTokens))) {
+  // Cross-attention rows are the decoder positions; a model may label them by the token each position
+  // writes while its self-attention labels them by the token fed in (shifted by one), so only their
+  // number must agree; bertviz shows the decoder's own tokens.
+  if (cross !== undefined && (!sameLabels(cross.colLabels, encoderTokens) || cross.rowLabels.length !== decoderTokens.length)) {
     throw new ArgumentError(`bertviz: the tokens of ${JSON.stringify(cross.name)} differ from the encoder's or decoder's`);
   }
   return {

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { WeightMap } from "../../src/models/task-model.js";
 import { bertvizData, bertvizJson } from "../../src/viz/bertviz.js";
+import { Transformer } from "../../src/models/transformer.js";
+import { createTask } from "../../src/tasks/registry.js";
 import { weightMap } from "./helpers.js";
 
 const TOKENS = ["a", "b", "c"];
@@ -104,5 +106,22 @@ describe("bertvizData", () => {
     expect(() => bertvizData([])).toThrow(/no weight maps/);
     const mixed = [...family("encoder", 1, 1), weightMap(3, 3, { name: "encoder layer 0 head 1", layer: 0, head: 1 })];
     expect(() => bertvizData(mixed)).toThrow(/do not share their row and column tokens/);
+  });
+});
+
+describe("bertviz export of a whole Transformer", () => {
+  it("puts encoder, decoder and cross attention in one model_view file", () => {
+    const task = createTask("reverse", { maxLength: 5 });
+    const model = new Transformer(task.inputSize, task.outputSize, 8, 2, { numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16 });
+    const inspection = model.inspect(task.fromText!("1234"));
+    const d = bertvizData(inspection.maps);
+    expect(d.encoder_tokens).toHaveLength(4);
+    expect(d.encoder_attention).toHaveLength(2);
+    expect(d.decoder_attention).toHaveLength(1);
+    expect(d.cross_attention).toHaveLength(1);
+    // decoder tokens are the tokens fed to the decoder: BOS, then the output shifted by one
+    expect(d.decoder_tokens![0]).toBe("1"); // BOS (id 1; the bare model has no vocabulary)
+    expect(d.decoder_tokens).toHaveLength(inspection.output.length);
+    expect(d.cross_attention![0]![0]).toHaveLength(inspection.output.length);
   });
 });
