@@ -34,6 +34,8 @@ export {
   TransformerLM,
   TransformerEncoder,
   TransformerDecoder,
+  TransformerCache,
+  type TransformerCacheOptions,
   type TransformerOptions,
   type TransformerLMOptions,
   type GenerateOptions,

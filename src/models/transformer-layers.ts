@@ -7,11 +7,18 @@
  * loading their weights), and can also return every attention map and put rotary (RoPE) or ALiBi
  * position information into the self-attention. Masks are bool, true = attend (PyTorch's are the
  * opposite).
+ *
+ * Incremental decoding: with a self-attention KVCache (and, in the decoder, a static cross-attention
+ * cache) a layer takes only the new positions, after the `cache.length` cached ones, and gives what
+ * a causal forward over the whole sequence gives at those positions: RoPE rotates the new queries and
+ * keys at their absolute positions (the cache stores rotated keys), ALiBi and the causal mask are
+ * bottom-right ("end") aligned. `selectCacheRows` reorders a layer's cache (beam search).
  */
 import type { Tensor } from "../autograd/tensor.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
 import type { Generator } from "../core/rng.js";
+import { KVCache } from "../attention/kv-cache.js";
 import { causalMask } from "../attention/masks.js";
 import { MultiHeadAttention } from "../attention/multi-head.js";
 import { alibiBias, applyRotary } from "../attention/positional.js";
@@ -24,7 +31,7 @@ import { positiveInt } from "../nn/util.js";
 import { add, gelu, logicalAnd, mul, relu } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { dropout as dropoutOp, softmax } from "../ops/nn.js";
-import { reshape, transpose } from "../ops/shape.js";
+import { indexSelect, reshape, transpose } from "../ops/shape.js";
 import { assertNumber, assertTensor, optionsOf } from "../ops/util.js";
 
 export type Activation = "relu" | "gelu";
@@ -51,14 +58,19 @@ export interface TransformerLayerOptions {
 }
 
 export interface EncoderLayerForwardOptions {
-  /** Bool, true = attend: (L, L) or (B, L, L). */
+  /** Bool, true = attend: (L, L) or (B, L, L); with a cache (Lnew, Ltotal) or (B, Lnew, Ltotal). */
   mask?: Tensor;
-  /** (B, L) bool, true = a real token, false = padding. */
+  /** (B, L) bool, true = a real token, false = padding; with a cache (B, Ltotal), covering the cached keys. */
   keyPaddingMask?: Tensor;
   /** Adds a causal mask (position i sees positions <= i): the decoder-only (GPT) block. */
   isCausal?: boolean;
-  /** Return the attention weights per head, (B, H, L, L) (default false). */
+  /** Return the attention weights per head, (B, H, L, L) (default false); with a cache (B, H, Lnew, Ltotal). */
   needWeights?: boolean;
+  /**
+   * Self-attention KVCache for incremental decoding: src holds only the new positions, which follow
+   * the cache.length cached ones; their keys and values are appended to the cache.
+   */
+  cache?: KVCache;
 }
 
 export interface EncoderLayerResult {
@@ -68,9 +80,9 @@ export interface EncoderLayerResult {
 }
 
 export interface DecoderLayerForwardOptions {
-  /** Bool (T, T) or (B, T, T), true = attend, for the self-attention. */
+  /** Bool (T, T) or (B, T, T), true = attend, for the self-attention; with a selfCache (Tnew, Ttotal) or (B, Tnew, Ttotal). */
   tgtMask?: Tensor;
-  /** (B, T) bool, true = real target token. */
+  /** (B, T) bool, true = real target token; with a selfCache (B, Ttotal). */
   tgtKeyPaddingMask?: Tensor;
   /** Causal self-attention (default true: a decoder predicts each position from the ones before it). */
   tgtIsCausal?: boolean;
@@ -80,6 +92,10 @@ export interface DecoderLayerForwardOptions {
   memoryKeyPaddingMask?: Tensor;
   /** Return per-head self- and cross-attention weights (default false). */
   needWeights?: boolean;
+  /** Self-attention KVCache for incremental decoding: tgt holds only the new positions, after the selfCache.length cached ones. */
+  selfCache?: KVCache;
+  /** Static KVCache for the cross-attention: the first call projects the memory, later calls (same memory tensor) reuse it. */
+  crossCache?: KVCache;
 }
 
 export interface DecoderLayerResult {
@@ -155,48 +171,74 @@ function boolMask(op: string, m: unknown, what: string): Tensor {
   return t;
 }
 
+interface SelfAttendOptions {
+  keyPaddingMask?: Tensor;
+  attnMask?: Tensor;
+  isCausal: boolean;
+  needWeights: boolean;
+  cache?: KVCache;
+}
+
+function selfCacheOf(op: string, cache: unknown): KVCache | undefined {
+  if (cache === undefined) return undefined;
+  if (!(cache instanceof KVCache)) throw new ArgumentError(`${op}: a self-attention cache must be a KVCache`);
+  if (cache.isStatic) throw new ArgumentError(`${op}: a self-attention cache cannot be static (static caches are for cross-attention)`);
+  return cache;
+}
+
 /**
  * Self-attention with RoPE or ALiBi, using the projections of `attn` (the plain case goes through
- * attn.forward). x (B, L, E) -> (B, L, E); weights (B, H, L, L). The masks are validated like
- * MultiHeadAttention's.
+ * attn.forward). x (B, Lq, E) -> (B, Lq, E); weights (B, H, Lq, Lk), where Lk = Lq without a cache
+ * and the cached plus new positions with one. The masks are validated like MultiHeadAttention's.
  */
 function relativeSelfAttention(
   op: string,
   attn: MultiHeadAttention,
   x: Tensor,
   kind: "rope" | "alibi",
-  opts: { keyPaddingMask?: Tensor; attnMask?: Tensor; isCausal: boolean; needWeights: boolean },
+  opts: SelfAttendOptions,
 ): { output: Tensor; weights: Tensor | null } {
-  const [b, l, e] = x.shape as [number, number, number];
+  const [b, lq, e] = x.shape as [number, number, number];
   const h = attn.numHeads;
   const d = attn.headDim;
-  const heads = (t: Tensor): Tensor => transpose(reshape(t, [b, l, h, d]), 1, 2); // (B, H, L, D)
+  const cache = opts.cache;
+  // the new positions are past .. past + Lq - 1
+  const past = cache?.length ?? 0;
+  const heads = (t: Tensor): Tensor => transpose(reshape(t, [b, lq, h, d]), 1, 2); // (B, H, Lq, D)
   let q = heads(attn.qProj.forward(x));
   let k = heads(attn.kProj.forward(x));
-  const v = heads(attn.vProj.forward(x));
+  let v = heads(attn.vProj.forward(x));
+  if (kind === "rope") {
+    // keys are cached rotated: a key's rotation depends on its own position only
+    q = applyRotary(q, { offset: past });
+    k = applyRotary(k, { offset: past });
+  }
+  if (cache !== undefined) ({ keys: k, values: v } = cache.write(op, attn, k, v, [x, x]));
+  const lk = k.shape[2]!;
   let mask: Tensor | undefined;
   if (opts.keyPaddingMask !== undefined) {
     const m = boolMask(op, opts.keyPaddingMask, "keyPaddingMask");
-    if (m.ndim !== 2 || m.shape[0] !== b || m.shape[1] !== l)
-      throw new ShapeError(`${op}: keyPaddingMask must be (B, L) = (${b}, ${l}), got ${fmtShape(m.shape)}`);
-    mask = reshape(m, [b, 1, 1, l]);
+    if (m.ndim !== 2 || m.shape[0] !== b || m.shape[1] !== lk)
+      throw new ShapeError(`${op}: keyPaddingMask must be (B, Lk) = (${b}, ${lk}), got ${fmtShape(m.shape)}`);
+    mask = reshape(m, [b, 1, 1, lk]);
   }
   if (opts.attnMask !== undefined) {
     const m = boolMask(op, opts.attnMask, "mask");
     let m4: Tensor;
-    if (m.ndim === 2 && m.shape[0] === l && m.shape[1] === l) m4 = m;
-    else if (m.ndim === 3 && m.shape[0] === b && m.shape[1] === l && m.shape[2] === l) m4 = reshape(m, [b, 1, l, l]);
-    else throw new ShapeError(`${op}: mask must be (L, L) or (B, L, L) with B = ${b}, L = ${l}, got ${fmtShape(m.shape)}`);
+    if (m.ndim === 2 && m.shape[0] === lq && m.shape[1] === lk) m4 = m;
+    else if (m.ndim === 3 && m.shape[0] === b && m.shape[1] === lq && m.shape[2] === lk) m4 = reshape(m, [b, 1, lq, lk]);
+    else
+      throw new ShapeError(`${op}: mask must be (Lq, Lk) or (B, Lq, Lk) with B = ${b}, Lq = ${lq}, Lk = ${lk}, got ${fmtShape(m.shape)}`);
     mask = mask === undefined ? m4 : logicalAnd(mask, m4);
   }
   let out: Tensor;
   let weights: Tensor | null = null;
   if (kind === "rope") {
-    q = applyRotary(q);
-    k = applyRotary(k);
     const r = scaledDotProductAttention(q, k, v, {
       ...(mask ? { mask } : {}),
       isCausal: opts.isCausal,
+      // the Lq new queries are the last Lq of the Lk positions
+      causalAlignment: "end",
       dropout: attn.dropout,
       training: attn.training,
       returnWeights: opts.needWeights,
@@ -205,19 +247,42 @@ function relativeSelfAttention(
     weights = r.weights ?? null;
   } else {
     // softmax(q k^T / sqrt(D) + bias) v: the fused attention takes bool masks only, so the additive
-    // ALiBi bias goes through this composite
-    if (opts.isCausal) mask = mask === undefined ? causalMask(l, l) : logicalAnd(mask, causalMask(l, l));
+    // ALiBi bias goes through this composite; mask and bias are bottom-right aligned for the cache
+    if (opts.isCausal) mask = mask === undefined ? causalMask(lq, lk, "end") : logicalAnd(mask, causalMask(lq, lk, "end"));
     const scores = add(
       mul(matmul(q, k, { transB: true }), 1 / Math.sqrt(d)),
-      alibiBias(h, l, l, { dtype: x.dtype as "float32" | "float64" }),
+      alibiBias(h, lq, lk, { causalAlignment: "end", dtype: x.dtype as "float32" | "float64" }),
     );
     let w = softmax(scores, -1, mask ? { mask } : {});
     if (attn.training && attn.dropout > 0) w = dropoutOp(w, attn.dropout);
     out = matmul(w, v);
     if (opts.needWeights) weights = w;
   }
-  const merged = reshape(transpose(out, 1, 2), [b, l, e]);
+  const merged = reshape(transpose(out, 1, 2), [b, lq, e]);
   return { output: attn.outProj.forward(merged), weights };
+}
+
+/**
+ * Keeps rows `rows` (int32, 1-D; a row may repeat) of a layer's cache, in that order: to reorder beams
+ * and drop finished examples during a search. `attn` is the attention module that filled the cache.
+ * A static (cross-attention) cache is rebound to `source`, the (B', S, E) memory tensor the layer's
+ * later calls pass as key and value (its rows must be the selected rows of the old memory). An empty
+ * cache is left as it is.
+ */
+export function selectCacheRows(cache: KVCache, attn: MultiHeadAttention, rows: Tensor, source?: Tensor): void {
+  const op = "selectCacheRows";
+  if (!(cache instanceof KVCache)) throw new ArgumentError(`${op}: cache must be a KVCache`);
+  if (cache.isStatic && source === undefined)
+    throw new ArgumentError(`${op}: a static cache needs the memory its rows are selected for (source)`);
+  if (source !== undefined && source.shape[0] !== rows.size)
+    throw new ShapeError(`${op}: source ${fmtShape(source.shape)} must have one row per selected row (${rows.size})`);
+  const keys = cache.keys();
+  const values = cache.values();
+  if (keys === null || values === null) return;
+  const k = indexSelect(keys, 0, rows);
+  const v = indexSelect(values, 0, rows);
+  cache.reset();
+  cache.write(op, attn, k, v, source === undefined ? [k, v] : [source, source]);
 }
 
 /** The layer parts both layer types share: the self-attention, feed-forward block and their norms. */
@@ -249,12 +314,13 @@ abstract class TransformerLayerBase extends Module {
     op: string,
     attn: MultiHeadAttention,
     x: Tensor,
-    opts: { keyPaddingMask?: Tensor; attnMask?: Tensor; isCausal: boolean; needWeights: boolean },
+    opts: SelfAttendOptions,
   ): { output: Tensor; weights: Tensor | null } {
     if (this.relativePosition !== "none") return relativeSelfAttention(op, attn, x, this.relativePosition, opts);
     const r = attn.forward(x, x, x, {
       ...(opts.keyPaddingMask !== undefined ? { keyPaddingMask: opts.keyPaddingMask } : {}),
       ...(opts.attnMask !== undefined ? { attnMask: opts.attnMask } : {}),
+      ...(opts.cache !== undefined ? { cache: opts.cache } : {}),
       isCausal: opts.isCausal,
       needWeights: opts.needWeights,
       averageWeights: false,
@@ -314,11 +380,13 @@ export class TransformerEncoderLayer extends TransformerLayerBase {
     const op = "TransformerEncoderLayer";
     optionsOf(op, opts);
     const x0 = batchFirstInput(op, src, "src", this.dModel, this.batchFirst);
+    const cache = selfCacheOf(op, opts.cache);
     const needWeights = opts.needWeights ?? false;
     const [x1, weights] = this.residual(x0, this.norm1, this.dropout1, (y) => {
       const r = this.selfAttend(op, this.selfAttn, y, {
         ...(opts.keyPaddingMask !== undefined ? { keyPaddingMask: opts.keyPaddingMask } : {}),
         ...(opts.mask !== undefined ? { attnMask: opts.mask } : {}),
+        ...(cache !== undefined ? { cache } : {}),
         isCausal: opts.isCausal ?? false,
         needWeights,
       });
@@ -377,11 +445,19 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
     const mem = batchFirstInput(op, memory, "memory", this.dModel, this.batchFirst);
     if (mem.shape[0] !== x0.shape[0])
       throw new ShapeError(`${op}: tgt ${fmtShape(tgt.shape)} and memory ${fmtShape(memory.shape)} have different batch sizes`);
+    const selfCache = selfCacheOf(op, opts.selfCache);
+    const crossCache = opts.crossCache;
+    if (crossCache !== undefined && !(crossCache instanceof KVCache && crossCache.isStatic))
+      throw new ArgumentError(`${op}: crossCache must be a static KVCache (new KVCache({ static: true }))`);
+    // a static cache recognises its memory by identity, and a sequence-first memory is transposed anew each call
+    if (crossCache !== undefined && !this.batchFirst)
+      throw new ArgumentError(`${op}: crossCache needs a batch-first layer (batchFirst true; the stacks' layers always are)`);
     const needWeights = opts.needWeights ?? false;
     const [x1, selfWeights] = this.residual(x0, this.norm1, this.dropout1, (y) => {
       const r = this.selfAttend(op, this.selfAttn, y, {
         ...(opts.tgtKeyPaddingMask !== undefined ? { keyPaddingMask: opts.tgtKeyPaddingMask } : {}),
         ...(opts.tgtMask !== undefined ? { attnMask: opts.tgtMask } : {}),
+        ...(selfCache !== undefined ? { cache: selfCache } : {}),
         isCausal: opts.tgtIsCausal ?? true,
         needWeights,
       });
@@ -390,6 +466,7 @@ export class TransformerDecoderLayer extends TransformerLayerBase {
     const [x2, crossWeights] = this.residual(x1, this.norm2, this.dropout2, (y) => {
       const r = this.crossAttn.forward(y, mem, mem, {
         ...(opts.memoryKeyPaddingMask !== undefined ? { keyPaddingMask: opts.memoryKeyPaddingMask } : {}),
+        ...(crossCache !== undefined ? { cache: crossCache } : {}),
         ...(opts.memoryMask !== undefined ? { attnMask: opts.memoryMask } : {}),
         needWeights,
         averageWeights: false,
