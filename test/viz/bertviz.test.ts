@@ -1,7 +1,7 @@
 // bertviz export: the keyword arguments of head_view/model_view, per layer [heads][queries][keys].
 import { describe, expect, it } from "vitest";
 import type { WeightMap } from "../../src/models/task-model.js";
-import { bertvizData, bertvizJson } from "../../src/viz/bertviz.js";
+import { bertvizData, bertvizJson, type BertvizEncoderDecoder } from "../../src/viz/bertviz.js";
 import { Transformer } from "../../src/models/transformer.js";
 import { createTask } from "../../src/tasks/registry.js";
 import { weightMap } from "./helpers.js";
@@ -114,7 +114,7 @@ describe("bertviz export of a whole Transformer", () => {
     const task = createTask("reverse", { maxLength: 5 });
     const model = new Transformer(task.inputSize, task.outputSize, 8, 2, { numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16 });
     const inspection = model.inspect(task.fromText!("1234"));
-    const d = bertvizData(inspection.maps);
+    const d = bertvizData(inspection.maps) as BertvizEncoderDecoder;
     expect(d.encoder_tokens).toHaveLength(4);
     expect(d.encoder_attention).toHaveLength(2);
     expect(d.decoder_attention).toHaveLength(1);
