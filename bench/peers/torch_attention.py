@@ -3,7 +3,9 @@
 Reads a JSON request on stdin:
   {"timing": {...bench/harness.ts TimingOptions...}, "threads": 2,
    "attention": [{"kind": "causal-sdpa", "batch": 1, "heads": 8, "seq": 4096, "head_dim": 64}
-                 | {"kind": "mha-train", "batch": 16, "seq": 128, "embed": 256, "heads": 4}, ...]}
+                 | {"kind": "mha-train", "batch": 16, "seq": 128, "embed": 256, "heads": 4}
+                 | {"kind": "encoder-layer-train", "batch": 32, "seq": 64, "d_model": 256, "heads": 4,
+                    "ff": 1024, "dropout": 0.1, "norm": "post" | "pre"}, ...]}
 Prints one JSON line: {"info": {...}, "rows": [...]} or {"skipped": "reason"}.
 
 "causal-sdpa" is PyTorch 1.13's math path (what F.scaled_dot_product_attention does on a CPU
@@ -11,7 +13,9 @@ without a fused kernel): q k^T * scale, masked_fill with a causal mask, softmax,
 Its row carries the peak resident memory the first call added (VmHWM after minus VmHWM before,
 measured first thing in this fresh process, inputs and mask already allocated). "mha-train" is
 torch.nn.MultiheadAttention(batch_first=True, need_weights=False) self-attention, forward, sum,
-backward. Timing is torch_engine.py's (bench/harness.ts's plan).
+backward. "encoder-layer-train" is one training step of torch.nn.TransformerEncoderLayer(batch_first=True,
+norm_first for "pre") in train mode (dropout active): forward, MSE against a fixed target, backward,
+Adam step. Timing is torch_engine.py's (bench/harness.ts's plan).
 """
 
 import json
@@ -59,6 +63,29 @@ def mha_train(torch, spec):
     return step
 
 
+def encoder_layer_train(torch, spec):
+    b, t, d = spec["batch"], spec["seq"], spec["d_model"]
+    layer = torch.nn.TransformerEncoderLayer(
+        d, spec["heads"], spec["ff"], dropout=spec["dropout"], batch_first=True, norm_first=spec["norm"] == "pre"
+    )
+    layer.train()
+    opt = torch.optim.Adam(layer.parameters(), lr=1e-4)
+    x = torch.randn(b, t, d)
+    target = torch.randn(b, t, d)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(layer(x), target)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    return step
+
+
+WORKLOADS = {"causal-sdpa": causal_sdpa, "mha-train": mha_train, "encoder-layer-train": encoder_layer_train}
+
+
 def main():
     started = start()
     if started is None:
@@ -68,7 +95,7 @@ def main():
     rows = []
     # the memory probe runs first, so the high-water mark is this workload's
     for spec in sorted(req.get("attention", []), key=lambda s: s["kind"] != "causal-sdpa"):
-        fn = causal_sdpa(torch, spec) if spec["kind"] == "causal-sdpa" else mha_train(torch, spec)
+        fn = WORKLOADS[spec["kind"]](torch, spec)
         before = vm_hwm_kb()
         first = float(fn().float().mean())
         extra = {"peak_delta_kb": vm_hwm_kb() - before} if spec["kind"] == "causal-sdpa" else {}

@@ -59,6 +59,35 @@ export class Generator {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * Sets out[i] = random() < p ? value : 0 for i = 0, 1, ...: the same draws, results and final
+   * state as that loop, about twice as fast (dropout masks take millions of draws per step): the
+   * state lives in locals, and u / 2^32 < p is tested as u < p * 2^32, which is exact.
+   */
+  fillBernoulli(out: Float32Array | Float64Array | Int32Array | Uint8Array, p: number, value: number): void {
+    const threshold = p * 4294967296;
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      const u = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = u < threshold ? value : 0;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform integer in [low, high). */
   randint(low: number, high: number): number {
     return low + Math.floor(this.random() * (high - low));

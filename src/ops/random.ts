@@ -54,9 +54,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 /** Entries are `scale` with probability p, else 0 (dropout masks). */
 export function bernoulliMask(shape: readonly number[], p: number, dtype: DType, scale: number, generator?: Generator): Tensor {
   const t = Tensor.empty(shape, dtype);
-  const g = generator ?? defaultGenerator;
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) d[i] = g.random() < p ? scale : 0;
+  (generator ?? defaultGenerator).fillBernoulli(t.data, p, scale);
   return t;
 }
 
