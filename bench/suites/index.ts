@@ -3,5 +3,6 @@ import type { Suite } from "../suite.js";
 import { attentionSuite } from "./attention.js";
 import { engineSuite } from "./engine.js";
 import { lstmSuite } from "./lstm.js";
+import { memorySuite } from "./memory.js";
 
-export const SUITES: readonly Suite[] = [engineSuite, lstmSuite, attentionSuite];
+export const SUITES: readonly Suite[] = [engineSuite, lstmSuite, attentionSuite, memorySuite];
