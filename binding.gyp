@@ -35,6 +35,7 @@
         "native/kernels/gemm.cc",
         "native/kernels/gemm_scalar.cc",
         "native/kernels/index.cc",
+        "native/kernels/memory.cc",
         "native/kernels/reduce.cc",
         "native/kernels/rnn.cc",
         "native/kernels/scratch.cc",

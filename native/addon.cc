@@ -22,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -376,6 +376,82 @@ Napi::Value LstmCellGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---------------------------------------------------------------- memory networks
+
+// Sizes are non-negative and every buffer holds what they imply (the kernels index by them).
+bool memory_sizes_ok(std::initializer_list<int64_t> sizes) {
+  for (int64_t v : sizes)
+    if (v < 0) return false;
+  return true;
+}
+
+Napi::Value NtmAddressing(const Napi::CallbackInfo& info) {
+  Call c(info, "ntmAddressing", 16);
+  Array k = c.array(0), m = c.array(1), beta = c.array(2), gate = c.array(3), s = c.array(4), gamma = c.array(5),
+        prev = c.array(6), out = c.array(7), saved;
+  bool hasSaved = c.optional(8, &saved);
+  int64_t b = c.integer(9), h = c.integer(10), n = c.integer(11), w = c.integer(12), sh = c.integer(13);
+  double cosEps = c.number(14), sharpEps = c.number(15);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, h, n, w, sh}) || n < 1 || !has_length(k, b * h * w) || !has_length(m, b * n * w) ||
+      !has_length(beta, b * h) || !has_length(gate, b * h) || !has_length(s, b * h * sh) || !has_length(gamma, b * h) ||
+      !has_length(prev, b * h * n) || !has_length(out, b * h * n) ||
+      (hasSaved && !has_length(saved, b * h * (3 * n + 1) + b * n)))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed)
+    c.done(engram::ntm_addressing(k, m, beta, gate, s, gamma, prev, out, hasSaved ? &saved : nullptr, b, h, n, w, sh, cosEps,
+                                  sharpEps));
+  return info.Env().Undefined();
+}
+
+Napi::Value NtmAddressingGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "ntmAddressingGrad", 23);
+  Array k = c.array(0), m = c.array(1), beta = c.array(2), gate = c.array(3), s = c.array(4), gamma = c.array(5),
+        prev = c.array(6), out = c.array(7), saved = c.array(8), dout = c.array(9), dk = c.array(10), dm = c.array(11),
+        dbeta = c.array(12), dgate = c.array(13), ds = c.array(14), dgamma = c.array(15), dprev = c.array(16);
+  int64_t b = c.integer(17), h = c.integer(18), n = c.integer(19), w = c.integer(20), sh = c.integer(21);
+  double sharpEps = c.number(22);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, h, n, w, sh}) || n < 1 || !has_length(k, b * h * w) || !has_length(dk, b * h * w) ||
+      !has_length(m, b * n * w) || !has_length(dm, b * n * w) || !has_length(beta, b * h) || !has_length(dbeta, b * h) ||
+      !has_length(gate, b * h) || !has_length(dgate, b * h) || !has_length(gamma, b * h) || !has_length(dgamma, b * h) ||
+      !has_length(s, b * h * sh) || !has_length(ds, b * h * sh) || !has_length(prev, b * h * n) ||
+      !has_length(dprev, b * h * n) || !has_length(out, b * h * n) || !has_length(dout, b * h * n) ||
+      !has_length(saved, b * h * (3 * n + 1) + b * n))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed)
+    c.done(engram::ntm_addressing_grad(k, m, beta, gate, s, gamma, prev, out, saved, dout, dk, dm, dbeta, dgate, ds, dgamma,
+                                       dprev, b, h, n, w, sh, sharpEps));
+  return info.Env().Undefined();
+}
+
+Napi::Value MemoryWrite(const Napi::CallbackInfo& info) {
+  Call c(info, "memoryWrite", 9);
+  Array m = c.array(0), w = c.array(1), e = c.array(2), a = c.array(3), out = c.array(4);
+  int64_t b = c.integer(5), h = c.integer(6), n = c.integer(7), width = c.integer(8);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, h, n, width}) || !has_length(m, b * n * width) || !has_length(out, b * n * width) ||
+      !has_length(w, b * h * n) || !has_length(e, b * h * width) || !has_length(a, b * h * width))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed) c.done(engram::memory_write(m, w, e, a, out, b, h, n, width));
+  return info.Env().Undefined();
+}
+
+Napi::Value MemoryWriteGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "memoryWriteGrad", 13);
+  Array m = c.array(0), w = c.array(1), e = c.array(2), a = c.array(3), g = c.array(4), dm = c.array(5), dw = c.array(6),
+        de = c.array(7), da = c.array(8);
+  int64_t b = c.integer(9), h = c.integer(10), n = c.integer(11), width = c.integer(12);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, h, n, width}) || !has_length(m, b * n * width) || !has_length(g, b * n * width) ||
+      !has_length(dm, b * n * width) || !has_length(w, b * h * n) || !has_length(dw, b * h * n) ||
+      !has_length(e, b * h * width) || !has_length(de, b * h * width) || !has_length(a, b * h * width) ||
+      !has_length(da, b * h * width))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed) c.done(engram::memory_write_grad(m, w, e, a, g, dm, dw, de, da, b, h, n, width));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- optimizer updates
 
 // The TypeScript routing checks buffer lengths too; checking here as well keeps a wrong binding
@@ -552,6 +628,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tri", Napi::Function::New(env, Tri, "tri"));
   exports.Set("lstmCell", Napi::Function::New(env, LstmCell, "lstmCell"));
   exports.Set("lstmCellGrad", Napi::Function::New(env, LstmCellGrad, "lstmCellGrad"));
+  exports.Set("ntmAddressing", Napi::Function::New(env, NtmAddressing, "ntmAddressing"));
+  exports.Set("ntmAddressingGrad", Napi::Function::New(env, NtmAddressingGrad, "ntmAddressingGrad"));
+  exports.Set("memoryWrite", Napi::Function::New(env, MemoryWrite, "memoryWrite"));
+  exports.Set("memoryWriteGrad", Napi::Function::New(env, MemoryWriteGrad, "memoryWriteGrad"));
   exports.Set("sdpaForward", Napi::Function::New(env, SdpaForward, "sdpaForward"));
   exports.Set("sdpaBackward", Napi::Function::New(env, SdpaBackward, "sdpaBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));

@@ -133,6 +133,21 @@ bool sdpa_backward(const Array& q, const Array& k, const Array& v, const Array* 
                    const Array& dout, const Array& lse, const Array& dq, const Array& dk, const Array& dv,
                    const int32_t* geom, double scale, double dropout, uint32_t seed0, uint32_t seed1);
 
+// ---- memory networks (memory.cc), float32 only; sizes checked by the caller (addon.cc).
+bool ntm_addressing(const Array& k, const Array& m, const Array& beta, const Array& gate, const Array& s, const Array& gamma,
+                    const Array& prev, const Array& out, const Array* saved, int64_t batch, int64_t heads, int64_t slots,
+                    int64_t width, int64_t shifts, double cos_eps, double sharp_eps);
+bool ntm_addressing_grad(const Array& k, const Array& m, const Array& beta, const Array& gate, const Array& s,
+                         const Array& gamma, const Array& prev, const Array& out, const Array& saved, const Array& dout,
+                         const Array& dk, const Array& dm, const Array& dbeta, const Array& dgate, const Array& ds,
+                         const Array& dgamma, const Array& dprev, int64_t batch, int64_t heads, int64_t slots,
+                         int64_t width, int64_t shifts, double sharp_eps);
+bool memory_write(const Array& m, const Array& w, const Array& e, const Array& a, const Array& out, int64_t batch,
+                  int64_t heads, int64_t n, int64_t width);
+bool memory_write_grad(const Array& m, const Array& w, const Array& e, const Array& a, const Array& g, const Array& dm,
+                       const Array& dw, const Array& de, const Array& da, int64_t batch, int64_t heads, int64_t n,
+                       int64_t width);
+
 // ---- optimizer updates (optim.cc), float32 only, in place over p.length elements; every other
 // buffer must hold at least that many. Optional state buffers are null when absent.
 bool sgd_update(const Array& p, const Array& g, const Array* buf, double lr, double momentum, double dampening,

@@ -267,6 +267,89 @@ export interface Kernels {
     seed1: number,
   ): void;
 
+  /**
+   * The NTM's addressing over `batch` x `heads` rows (semantics: ntmAddressing in
+   * src/memory/addressing.ts): keys (batch, heads, width), memory (batch, slots, width), strength,
+   * gate, gamma (batch, heads), shift (batch, heads, shifts; rotation q reads slot
+   * (i + (shifts - 1) / 2 - q) mod slots), previous (batch, heads, slots) -> out (batch, heads, slots).
+   * When `saved` (ntmAddressingSavedSize) is given it receives what ntmAddressingGrad reads.
+   */
+  ntmAddressing(
+    keys: FloatArray,
+    memory: FloatArray,
+    strength: FloatArray,
+    gate: FloatArray,
+    shift: FloatArray,
+    gamma: FloatArray,
+    previous: FloatArray,
+    out: FloatArray,
+    saved: FloatArray | null,
+    batch: number,
+    heads: number,
+    slots: number,
+    width: number,
+    shifts: number,
+    cosineEps: number,
+    sharpenEps: number,
+  ): void;
+  /** Backward of ntmAddressing from its inputs, output, saved buffer and dOut; every gradient buffer is overwritten. */
+  ntmAddressingGrad(
+    keys: FloatArray,
+    memory: FloatArray,
+    strength: FloatArray,
+    gate: FloatArray,
+    shift: FloatArray,
+    gamma: FloatArray,
+    previous: FloatArray,
+    out: FloatArray,
+    saved: FloatArray,
+    dOut: FloatArray,
+    dKeys: FloatArray,
+    dMemory: FloatArray,
+    dStrength: FloatArray,
+    dGate: FloatArray,
+    dShift: FloatArray,
+    dGamma: FloatArray,
+    dPrevious: FloatArray,
+    batch: number,
+    heads: number,
+    slots: number,
+    width: number,
+    shifts: number,
+    sharpenEps: number,
+  ): void;
+  /**
+   * Erase-and-add memory write: out = memory o prod_h (1 - w_h e_h^T) + sum_h w_h a_h^T per batch
+   * entry; memory, out (batch, slots, width), weights (batch, heads, slots), erase, add (batch, heads, width).
+   */
+  memoryWrite(
+    memory: FloatArray,
+    weights: FloatArray,
+    erase: FloatArray,
+    add: FloatArray,
+    out: FloatArray,
+    batch: number,
+    heads: number,
+    slots: number,
+    width: number,
+  ): void;
+  /** Backward of memoryWrite given dOut; every gradient buffer is overwritten. */
+  memoryWriteGrad(
+    memory: FloatArray,
+    weights: FloatArray,
+    erase: FloatArray,
+    add: FloatArray,
+    dOut: FloatArray,
+    dMemory: FloatArray,
+    dWeights: FloatArray,
+    dErase: FloatArray,
+    dAdd: FloatArray,
+    batch: number,
+    heads: number,
+    slots: number,
+    width: number,
+  ): void;
+
   // Optimizer updates: one fused in-place pass per parameter, following PyTorch's single-tensor
   // algorithms. Intermediates are doubles and p and every state buffer round to their dtype once,
   // in the order the ts kernels write them, so native results equal ts results bit for bit.
@@ -336,3 +419,14 @@ export interface Kernels {
 }
 
 export type KernelName = keyof Kernels;
+
+/** keys, memory, strength, gate, shift, gamma, previous (or their gradients), in ntmAddressing's order. */
+export type NtmAddressingArrays = [FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray];
+
+/**
+ * Elements of ntmAddressing's saved buffer: per (batch, head) the cosines, content weights and
+ * shifted weights (3 slots) and the key norm, then per batch entry the memory row norms (slots).
+ */
+export function ntmAddressingSavedSize(batch: number, heads: number, slots: number): number {
+  return batch * heads * (3 * slots + 1) + batch * slots;
+}

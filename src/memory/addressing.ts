@@ -14,9 +14,11 @@
  * with cosine scores and a per-head temperature beta; the key-side normalisation is folded into
  * the (B, H, N) scores so the memory (B, N, W) is never divided through at every step.
  */
-import { isGradEnabled, needsGrad, record } from "../autograd/engine.js";
+import { isGradEnabled, needsGrad, needsGradAny, record, runBackward } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
-import type { FloatArray } from "../backend/kernels.js";
+import { K } from "../backend/index.js";
+import { ntmAddressingSavedSize, type FloatArray, type NtmAddressingArrays } from "../backend/kernels.js";
+import { allocate } from "../core/dtype.js";
 import { DTypeError, EngramError, fmtShape, ShapeError } from "../core/errors.js";
 import { full } from "../ops/creation.js";
 import { add, log, mul, neg, rsqrt, square, sub } from "../ops/elementwise.js";
@@ -172,7 +174,8 @@ export function sharpen(weights: Tensor, gamma: Tensor, opts: SharpenOptions = {
  * memory (B, N, W), weights (B, Hw, N), erase (B, Hw, W) in [0, 1], add (B, Hw, W) ->
  *   M o prod_h (1 - w_h e_h^T) + sum_h w_h a_h^T
  * (NTM eq. 3-4; with several heads the erasures multiply and the adds sum, so head order does not
- * matter). One write head costs two small-inner-dimension matmuls and no outer-product temporary.
+ * matter). One fused loop forward and one backward: no outer-product or keep-factor temporaries of
+ * the memory's size. Higher-order gradients (createGraph) go through the composition of ops.
  */
 export function eraseAndAdd(memory: Tensor, weights: Tensor, erase: Tensor, addVectors: Tensor): Tensor {
   const op = "eraseAndAdd";
@@ -192,10 +195,28 @@ export function eraseAndAdd(memory: Tensor, weights: Tensor, erase: Tensor, addV
   expectShape(op, "weights", weights, [batch, heads, slots], `(batch, heads, slots) ${ctx}`);
   expectShape(op, "erase", erase, [batch, heads, width], `(batch, heads, width) ${ctx}`);
   expectShape(op, "add", addVectors, [batch, heads, width], `(batch, heads, width) ${ctx}`);
+  const out = Tensor.empty(memory.shape, memory.dtype);
+  const inputs = [memory, weights, erase, addVectors];
+  const d = inputs.map((t) => t.data as FloatArray) as [FloatArray, FloatArray, FloatArray, FloatArray];
+  K.memoryWrite(...d, out.data as FloatArray, batch, heads, slots, width);
+  if (needsGradAny(inputs)) {
+    record(op, out, inputs, (g) => {
+      if (isGradEnabled()) return compositeGrad(() => eraseAndAddComposite(memory, weights, erase, addVectors), inputs, g);
+      const grads = inputs.map((t) => Tensor.empty(t.shape, t.dtype));
+      const dd = grads.map((t) => t.data as FloatArray) as [FloatArray, FloatArray, FloatArray, FloatArray];
+      K.memoryWriteGrad(...d, g.data as FloatArray, ...dd, batch, heads, slots, width);
+      return grads.map((t, i) => (inputs[i]!.requiresGrad ? t : null));
+    });
+  }
+  return out;
+}
+
+/** eraseAndAdd written with ops: the graph a recorded backward (createGraph) differentiates. */
+function eraseAndAddComposite(memory: Tensor, weights: Tensor, erase: Tensor, addVectors: Tensor): Tensor {
+  const [batch, slots, width] = memory.shape as [number, number, number];
   let keep: Tensor;
-  if (heads === 1) {
-    // 1 - w e^T as one matmul of [w; 1]^T and [-e; 1] (2 rows each): no (B, N, W) temporary for the
-    // outer product, and none for its gradient
+  if (weights.shape[1] === 1) {
+    // 1 - w e^T as one matmul of [w; 1]^T and [-e; 1] (2 rows each)
     const ones = (n: number): Tensor => full([batch, 1, n], 1, { dtype: memory.dtype });
     keep = matmul(concat([weights, ones(slots)], 1), concat([neg(erase), ones(width)], 1), { transA: true });
   } else {
@@ -362,4 +383,95 @@ export function directionalWeights(link: Tensor, readWeights: Tensor): { forward
   const [batch, , slots] = readWeights.shape as [number, number, number];
   expectShape(op, "link", link, [batch, slots, slots], `(batch, slots, slots) for read weights ${fmtShape(readWeights.shape)}`);
   return { forward: matmul(readWeights, link, { transB: true }), backward: matmul(readWeights, link) };
+}
+
+// ---------------------------------------------------------------- fused NTM addressing
+
+export interface NtmAddressingOptions {
+  /** Added to the squared norms of keys and memory rows (default 1e-6), as in contentAddressing. */
+  cosineEps?: number;
+  /** Added to the weights before the power of sharpening (default 1e-12), as in sharpen. */
+  sharpenEps?: number;
+}
+
+/**
+ * The NTM's whole addressing (eq. 5-9) as one op:
+ *   sharpen(circularShift(interpolate(contentAddressing(keys, memory, strength), previous, gate), shift), gamma)
+ * keys (B, H, W), memory (B, N, W), strength, gate, gamma (B, H), shift (B, H, S), previous (B, H, N)
+ * -> weights (B, H, N), the composition of those four ops with the same epsilons. It runs as one
+ * loop per head forward and one backward, with no temporaries of the memory's size: the composition
+ * records some twenty ops per call, several (B, N, W) large, and those dominated an NTM step.
+ * Higher-order gradients (createGraph) go through the composition.
+ */
+export function ntmAddressing(
+  keys: Tensor,
+  memory: Tensor,
+  strength: Tensor,
+  gate: Tensor,
+  shift: Tensor,
+  gamma: Tensor,
+  previous: Tensor,
+  opts: NtmAddressingOptions = {},
+): Tensor {
+  const op = "ntmAddressing";
+  const dtype = floatOf(op, keys, "keys", 3);
+  floatOf(op, memory, "memory", 3);
+  floatOf(op, strength, "strength", 2);
+  floatOf(op, gate, "gate", 2);
+  floatOf(op, shift, "shift", 3);
+  floatOf(op, gamma, "gamma", 2);
+  floatOf(op, previous, "previous weights", 3);
+  const inputs = [keys, memory, strength, gate, shift, gamma, previous];
+  sameDType(op, [
+    ["keys", keys],
+    ["memory", memory],
+    ["strength", strength],
+    ["gate", gate],
+    ["shift", shift],
+    ["gamma", gamma],
+    ["previous weights", previous],
+  ]);
+  const [batch, heads, width] = keys.shape as [number, number, number];
+  const slots = memory.shape[1]!;
+  const shifts = shift.shape[2]!;
+  const ctx = `for keys ${fmtShape(keys.shape)}`;
+  expectShape(op, "memory", memory, [batch, slots, width], `(batch, slots, width) ${ctx}`);
+  expectShape(op, "strength", strength, [batch, heads], `(batch, heads) ${ctx}`);
+  expectShape(op, "gate", gate, [batch, heads], `(batch, heads) ${ctx}`);
+  expectShape(op, "gamma", gamma, [batch, heads], `(batch, heads) ${ctx}`);
+  if (shifts % 2 !== 1) throw new ShapeError(`${op}: shift ${fmtShape(shift.shape)} must have an odd size S = 2s + 1 (rotations -s..s)`);
+  expectShape(op, "shift", shift, [batch, heads, shifts], `(batch, heads, S) ${ctx}`);
+  expectShape(op, "previous weights", previous, [batch, heads, slots], `(batch, heads, slots) ${ctx}, memory ${fmtShape(memory.shape)}`);
+  const cosEps = assertNumber(op, opts.cosineEps ?? COSINE_EPS, "cosineEps", { min: 0, finite: true });
+  const sharpEps = assertNumber(op, opts.sharpenEps ?? SHARPEN_EPS, "sharpenEps", { min: 0, finite: true });
+  const out = Tensor.empty([batch, heads, slots], dtype);
+  if (out.size === 0) return out;
+  const track = needsGradAny(inputs);
+  const x = inputs.map((t) => t.data as FloatArray) as NtmAddressingArrays;
+  const saved = track ? (allocate(dtype, ntmAddressingSavedSize(batch, heads, slots)) as FloatArray) : null;
+  K.ntmAddressing(...x, out.data as FloatArray, saved, batch, heads, slots, width, shifts, cosEps, sharpEps);
+  if (track) {
+    record(op, out, inputs, (g) => {
+      if (isGradEnabled()) {
+        const composite = (): Tensor =>
+          sharpen(circularShift(interpolate(contentAddressing(keys, memory, strength, { eps: cosEps }), previous, gate), shift), gamma, {
+            eps: sharpEps,
+          });
+        return compositeGrad(composite, inputs, g);
+      }
+      const grads = inputs.map((t) => Tensor.empty(t.shape, dtype));
+      const dx = grads.map((t) => t.data as FloatArray) as NtmAddressingArrays;
+      K.ntmAddressingGrad(...x, out.data as FloatArray, saved!, g.data as FloatArray, ...dx, batch, heads, slots, width, shifts, sharpEps);
+      return grads.map((t, i) => (inputs[i]!.requiresGrad ? t : null));
+    });
+  }
+  return out;
+}
+
+/**
+ * The gradient of a fused op for a recorded backward (createGraph): rebuilds the op as its
+ * composition of primitives and differentiates that with the graph kept.
+ */
+function compositeGrad(composite: () => Tensor, inputs: readonly Tensor[], g: Tensor): (Tensor | null)[] {
+  return runBackward(composite(), g, { createGraph: true }, inputs)!;
 }

@@ -32,7 +32,7 @@ import { concat, expand, narrow, reshape, stack, transpose, unsqueeze } from "..
 import type { Batch, Task } from "../tasks/task.js";
 import type { Inspection, InspectableModel, ModelConfig, ModelSpec, TaskModel, WeightMap } from "../models/task-model.js";
 import { intOption } from "../models/task-model.js";
-import { circularShift, contentAddressing, eraseAndAdd, interpolate, sharpen } from "./addressing.js";
+import { eraseAndAdd, ntmAddressing } from "./addressing.js";
 
 // ---------------------------------------------------------------- controller
 
@@ -290,8 +290,7 @@ export class NTMCell extends Module {
     const beta = narrow(positive, 1, 0, heads);
     const gamma = add(narrow(positive, 1, heads, heads), 1);
     const erase = reshape(narrow(gates, 1, heads, wh * width), [batch, wh, width]);
-    const content = contentAddressing(keys, state.memory, beta);
-    const weights = sharpen(circularShift(interpolate(content, state.weights, narrow(gates, 1, 0, heads)), shift), gamma);
+    const weights = ntmAddressing(keys, state.memory, beta, narrow(gates, 1, 0, heads), shift, gamma, state.weights);
     const readWeights = narrow(weights, 1, 0, r);
     const writeWeights = narrow(weights, 1, r, wh);
     const reads = matmul(readWeights, state.memory); // (B, R, W), before this step's writes

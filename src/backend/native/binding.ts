@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 4;
+export const NATIVE_ABI_VERSION = 5;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";
@@ -45,6 +45,10 @@ export interface NativeAddon {
   tri: Kernels["tri"];
   lstmCell: Kernels["lstmCell"];
   lstmCellGrad: Kernels["lstmCellGrad"];
+  ntmAddressing: Kernels["ntmAddressing"];
+  ntmAddressingGrad: Kernels["ntmAddressingGrad"];
+  memoryWrite: Kernels["memoryWrite"];
+  memoryWriteGrad: Kernels["memoryWriteGrad"];
   sdpaForward: Kernels["sdpaForward"];
   sdpaBackward: Kernels["sdpaBackward"];
   sgdUpdate: Kernels["sgdUpdate"];

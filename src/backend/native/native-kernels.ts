@@ -8,6 +8,7 @@
 import { BackendError } from "../../core/errors.js";
 import {
   BINARY_OPS,
+  ntmAddressingSavedSize,
   opCode,
   REDUCE_OPS,
   SDPA_GEOM_HEADER,
@@ -347,6 +348,126 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
         return addon.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
       }
       fallback.lstmCellGrad(saved, c, dH, dCOut, dGates, dC, batch, hidden);
+    },
+
+    ntmAddressing(k, m, beta, gate, s, gamma, prev, out, saved, batch, heads, slots, width, shifts, cosEps, sharpEps) {
+      const [bh, bhn] = [batch * heads, batch * heads * slots];
+      need("ntmAddressing", "keys", k, bh * width);
+      need("ntmAddressing", "memory", m, batch * slots * width);
+      for (const a of [beta, gate, gamma]) need("ntmAddressing", "per-head input", a, bh);
+      need("ntmAddressing", "shift", s, bh * shifts);
+      need("ntmAddressing", "previous weights", prev, bhn);
+      need("ntmAddressing", "output", out, bhn);
+      need("ntmAddressing", "saved buffer", saved, ntmAddressingSavedSize(batch, heads, slots));
+      if (
+        [k, m, beta, gate, s, gamma, prev, out].every((a) => a instanceof Float32Array) &&
+        (saved === null || saved instanceof Float32Array)
+      )
+        return addon.ntmAddressing(k, m, beta, gate, s, gamma, prev, out, saved, batch, heads, slots, width, shifts, cosEps, sharpEps);
+      fallback.ntmAddressing(k, m, beta, gate, s, gamma, prev, out, saved, batch, heads, slots, width, shifts, cosEps, sharpEps);
+    },
+
+    ntmAddressingGrad(
+      k,
+      m,
+      beta,
+      gate,
+      s,
+      gamma,
+      prev,
+      out,
+      saved,
+      dOut,
+      dk,
+      dm,
+      dBeta,
+      dGate,
+      ds,
+      dGamma,
+      dPrev,
+      batch,
+      heads,
+      slots,
+      width,
+      shifts,
+      sharpEps,
+    ) {
+      const [bh, bhn] = [batch * heads, batch * heads * slots];
+      for (const a of [k, dk]) need("ntmAddressingGrad", "keys", a, bh * width);
+      for (const a of [m, dm]) need("ntmAddressingGrad", "memory", a, batch * slots * width);
+      for (const a of [beta, gate, gamma, dBeta, dGate, dGamma]) need("ntmAddressingGrad", "per-head input", a, bh);
+      for (const a of [s, ds]) need("ntmAddressingGrad", "shift", a, bh * shifts);
+      for (const a of [prev, out, dOut, dPrev]) need("ntmAddressingGrad", "weights", a, bhn);
+      need("ntmAddressingGrad", "saved buffer", saved, ntmAddressingSavedSize(batch, heads, slots));
+      const all = [k, m, beta, gate, s, gamma, prev, out, saved, dOut, dk, dm, dBeta, dGate, ds, dGamma, dPrev];
+      if (all.every((a) => a instanceof Float32Array))
+        return addon.ntmAddressingGrad(
+          k,
+          m,
+          beta,
+          gate,
+          s,
+          gamma,
+          prev,
+          out,
+          saved,
+          dOut,
+          dk,
+          dm,
+          dBeta,
+          dGate,
+          ds,
+          dGamma,
+          dPrev,
+          batch,
+          heads,
+          slots,
+          width,
+          shifts,
+          sharpEps,
+        );
+      fallback.ntmAddressingGrad(
+        k,
+        m,
+        beta,
+        gate,
+        s,
+        gamma,
+        prev,
+        out,
+        saved,
+        dOut,
+        dk,
+        dm,
+        dBeta,
+        dGate,
+        ds,
+        dGamma,
+        dPrev,
+        batch,
+        heads,
+        slots,
+        width,
+        shifts,
+        sharpEps,
+      );
+    },
+
+    memoryWrite(m, w, e, a, out, batch, heads, slots, width) {
+      for (const x of [m, out]) need("memoryWrite", "memory", x, batch * slots * width);
+      need("memoryWrite", "weights", w, batch * heads * slots);
+      for (const x of [e, a]) need("memoryWrite", "erase/add vectors", x, batch * heads * width);
+      if ([m, w, e, a, out].every((x) => x instanceof Float32Array)) return addon.memoryWrite(m, w, e, a, out, batch, heads, slots, width);
+      fallback.memoryWrite(m, w, e, a, out, batch, heads, slots, width);
+    },
+
+    memoryWriteGrad(m, w, e, a, g, dm, dw, de, da, batch, heads, slots, width) {
+      for (const x of [m, g, dm]) need("memoryWriteGrad", "memory", x, batch * slots * width);
+      for (const x of [w, dw]) need("memoryWriteGrad", "weights", x, batch * heads * slots);
+      for (const x of [e, a, de, da]) need("memoryWriteGrad", "erase/add vectors", x, batch * heads * width);
+      if ([m, w, e, a, g, dm, dw, de, da].every((x) => x instanceof Float32Array))
+        return addon.memoryWriteGrad(m, w, e, a, g, dm, dw, de, da, batch, heads, slots, width);
+      fallback.memoryWriteGrad(m, w, e, a, g, dm, dw, de, da, batch, heads, slots, width);
     },
 
     sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1) {

@@ -4,6 +4,7 @@
  */
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout } from "../kernels.js";
 import { sdpaBackwardTs, sdpaForwardTs } from "./attention.js";
+import { memoryWriteGradTs, memoryWriteTs, ntmAddressingGradTs, ntmAddressingTs } from "./memory.js";
 import { erf, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, sigmoid, softplus, TWO_OVER_SQRT_PI } from "./math.js";
 
 type Fn1 = (x: number, p0: number, p1: number) => number;
@@ -463,6 +464,10 @@ export const tsKernels: Kernels = {
     }
   },
 
+  ntmAddressing: ntmAddressingTs,
+  ntmAddressingGrad: ntmAddressingGradTs,
+  memoryWrite: memoryWriteTs,
+  memoryWriteGrad: memoryWriteGradTs,
   sdpaForward: sdpaForwardTs,
   sdpaBackward: sdpaBackwardTs,
 
