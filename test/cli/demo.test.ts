@@ -21,7 +21,7 @@ describe("engram demo", () => {
       input: "Sat 29 Feb 2020",
       hiddenSize: 16,
       embedDim: 8,
-      testExamples: 16,
+      testExamples: 32,
       progress: false,
       log: (l) => lines.push(l),
       width: 100,
@@ -30,7 +30,7 @@ describe("engram demo", () => {
     expect(r.lastLoss).toBeLessThan(r.firstLoss * 0.6);
     expect(r.exactMatch).toBeGreaterThanOrEqual(0);
     expect(lines[0]).toMatch(/^engram demo: seq2seq with Bahdanau attention/);
-    expect(lines.join("\n")).toMatch(/exact match on 16 unseen dates/);
+    expect(lines.join("\n")).toMatch(/exact match on 32 unseen dates/);
     // the heat map is drawn for the requested date, in every format
     for (const ext of [".svg", ".png", ".html"]) expect(r.files.some((f) => f.endsWith(ext))).toBe(true);
     for (const f of r.files) expect(existsSync(f)).toBe(true);
