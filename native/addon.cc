@@ -452,6 +452,27 @@ Napi::Value MemoryWriteGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---------------------------------------------------------------- recurrent cells
+
+Napi::Value GruCell(const Napi::CallbackInfo& info) {
+  Call c(info, "gruCell", 7);
+  Array xp = c.array(0), hp = c.array(1), h = c.array(2), out = c.array(3), saved;
+  bool hasSaved = c.optional(4, &saved);
+  int64_t batch = c.integer(5), hidden = c.integer(6);
+  if (!c.failed) c.done(engram::gru_cell(xp, hp, h, out, hasSaved ? &saved : nullptr, batch, hidden));
+  return info.Env().Undefined();
+}
+
+Napi::Value GruCellGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "gruCellGrad", 8);
+  Array saved = c.array(0), h = c.array(1), dout = c.array(2), dxp = c.array(3), dhp, dh;
+  bool hasDhp = c.optional(4, &dhp), hasDh = c.optional(5, &dh);
+  int64_t batch = c.integer(6), hidden = c.integer(7);
+  if (!c.failed)
+    c.done(engram::gru_cell_grad(saved, h, dout, dxp, hasDhp ? &dhp : nullptr, hasDh ? &dh : nullptr, batch, hidden));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- optimizer updates
 
 // The TypeScript routing checks buffer lengths too; checking here as well keeps a wrong binding
@@ -632,6 +653,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ntmAddressingGrad", Napi::Function::New(env, NtmAddressingGrad, "ntmAddressingGrad"));
   exports.Set("memoryWrite", Napi::Function::New(env, MemoryWrite, "memoryWrite"));
   exports.Set("memoryWriteGrad", Napi::Function::New(env, MemoryWriteGrad, "memoryWriteGrad"));
+  exports.Set("gruCell", Napi::Function::New(env, GruCell, "gruCell"));
+  exports.Set("gruCellGrad", Napi::Function::New(env, GruCellGrad, "gruCellGrad"));
   exports.Set("sdpaForward", Napi::Function::New(env, SdpaForward, "sdpaForward"));
   exports.Set("sdpaBackward", Napi::Function::New(env, SdpaBackward, "sdpaBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));

@@ -65,6 +65,12 @@ struct FloatKernels {
                     int64_t hidden);
   void (*lstm_cell_grad)(const float* saved, const float* c, const float* dh, const float* dc_out, float* dgates,
                          float* dc, int64_t batch, int64_t hidden);
+  // GRU cell forward / backward (semantics: gruCell / gruCellGrad in src/backend/ts/kernels.ts);
+  // saved, dhp and dh may be null.
+  void (*gru_cell)(const float* xp, const float* hp, const float* h, float* out, float* saved, int64_t batch,
+                   int64_t hidden);
+  void (*gru_cell_grad)(const float* saved, const float* h, const float* dout, float* dxp, float* dhp, float* dh,
+                        int64_t batch, int64_t hidden);
   // Fused attention; false if a per-thread workspace could not be allocated.
   bool (*sdpa_forward)(const SdpaArgs& a);
   bool (*sdpa_backward)(const SdpaArgs& a);
@@ -125,6 +131,10 @@ bool lstm_cell(const Array& gates, const Array& c, const Array& h, const Array& 
                int64_t hidden);
 bool lstm_cell_grad(const Array& saved, const Array& c, const Array* dh, const Array* dc_out, const Array& dgates,
                     const Array* dc, int64_t batch, int64_t hidden);
+bool gru_cell(const Array& xp, const Array& hp, const Array& h, const Array& out, const Array* saved, int64_t batch,
+              int64_t hidden);
+bool gru_cell_grad(const Array& saved, const Array& h, const Array& dout, const Array& dxp, const Array* dhp,
+                   const Array* dh, int64_t batch, int64_t hidden);
 // Fused attention: q, k, v, out, lse (and dout, dq, dk, dv) float32, mask uint8 or null. The
 // geometry and buffer reaches are checked by the caller (addon.cc).
 bool sdpa_forward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& out, const Array& lse,

@@ -23,4 +23,19 @@ bool lstm_cell_grad(const Array& saved, const Array& c, const Array* dh, const A
   return true;
 }
 
+bool gru_cell(const Array& xp, const Array& hp, const Array& h, const Array& out, const Array* saved, int64_t batch,
+              int64_t hidden) {
+  if (xp.type != F32 || hp.type != F32 || h.type != F32 || out.type != F32 || !f32(saved)) return false;
+  fk().gru_cell(ptr<float>(xp), ptr<float>(hp), ptr<float>(h), ptr<float>(out), fptr(saved), batch, hidden);
+  return true;
+}
+
+bool gru_cell_grad(const Array& saved, const Array& h, const Array& dout, const Array& dxp, const Array* dhp,
+                   const Array* dh, int64_t batch, int64_t hidden) {
+  if (saved.type != F32 || h.type != F32 || dout.type != F32 || dxp.type != F32 || !f32(dhp) || !f32(dh)) return false;
+  fk().gru_cell_grad(ptr<float>(saved), ptr<float>(h), ptr<float>(dout), ptr<float>(dxp), fptr(dhp), fptr(dh), batch,
+                     hidden);
+  return true;
+}
+
 }  // namespace engram

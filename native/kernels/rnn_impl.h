@@ -1,5 +1,5 @@
-// Float32 LSTM cell, forward and backward (semantics: lstmCell / lstmCellGrad in
-// src/backend/ts/kernels.ts). Rows are split across threads; the loops over one row are branch-free
+// Float32 LSTM and GRU cells, forward and backward (semantics: lstmCell / lstmCellGrad and
+// gruCell / gruCellGrad in src/backend/ts/kernels.ts). Rows are split across threads; the loops over one row are branch-free
 // (the optional operands are template flags) so they vectorise.
 #pragma once
 
@@ -75,6 +75,56 @@ static void lstm_grad_rows(const float* saved, const float* c, const float* dh, 
   });
 }
 
+template <bool Save>
+static void gru_row(const float* __restrict xp, const float* __restrict hp, const float* __restrict h,
+                    float* __restrict out, float* __restrict saved, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const float r = sigmoid_(xp[j] + hp[j]);
+    const float z = sigmoid_(xp[H + j] + hp[H + j]);
+    const float hn = hp[2 * H + j];
+    const float n = tanh_(xp[2 * H + j] + r * hn);
+    out[j] = n + z * (h[j] - n);
+    if (Save) {
+      saved[j] = r;
+      saved[H + j] = z;
+      saved[2 * H + j] = n;
+      saved[3 * H + j] = hn;
+    }
+  }
+}
+
+template <bool HasDhp, bool HasDh>
+static void gru_grad_row(const float* __restrict s, const float* __restrict h, const float* __restrict dout,
+                         float* __restrict dxp, float* __restrict dhp, float* __restrict dh, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    const float r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
+    const float d = dout[j];
+    // h' = n + z (h - n)
+    const float dn = d * (1.0f - z) * (1.0f - n * n);
+    const float dz = d * (h[j] - n) * z * (1.0f - z);
+    const float dr = dn * hn * r * (1.0f - r);
+    dxp[j] = dr;
+    dxp[H + j] = dz;
+    dxp[2 * H + j] = dn;
+    if (HasDhp) {
+      dhp[j] = dr;
+      dhp[H + j] = dz;
+      dhp[2 * H + j] = dn * r;
+    }
+    if (HasDh) dh[j] = d * z;
+  }
+}
+
+template <bool HasDhp, bool HasDh>
+static void gru_grad_rows(const float* saved, const float* h, const float* dout, float* dxp, float* dhp, float* dh,
+                          int64_t batch, int64_t H) {
+  parallel_for(batch, row_grain(H, 2 * kLstmGrain), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      gru_grad_row<HasDhp, HasDh>(saved + b * 4 * H, h + b * H, dout + b * H, dxp + b * 3 * H,
+                                  HasDhp ? dhp + b * 3 * H : nullptr, HasDh ? dh + b * H : nullptr, H);
+  });
+}
+
 }  // namespace rnn_detail
 
 static void lstm_cell_f32(const float* gates, const float* c, float* h, float* c_out, float* saved, int64_t batch,
@@ -102,6 +152,33 @@ static void lstm_cell_grad_f32(const float* saved, const float* c, const float* 
     lstm_grad_rows<false, true>(saved, c, nullptr, dc_out, dgates, dc, batch, hidden);
   else
     lstm_grad_rows<false, false>(saved, c, nullptr, nullptr, dgates, dc, batch, hidden);
+}
+
+static void gru_cell_f32(const float* xp, const float* hp, const float* h, float* out, float* saved, int64_t batch,
+                         int64_t hidden) {
+  using namespace rnn_detail;
+  const int64_t H = hidden;
+  parallel_for(batch, row_grain(H, kLstmGrain), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      if (saved)
+        gru_row<true>(xp + b * 3 * H, hp + b * 3 * H, h + b * H, out + b * H, saved + b * 4 * H, H);
+      else
+        gru_row<false>(xp + b * 3 * H, hp + b * 3 * H, h + b * H, out + b * H, nullptr, H);
+    }
+  });
+}
+
+static void gru_cell_grad_f32(const float* saved, const float* h, const float* dout, float* dxp, float* dhp, float* dh,
+                              int64_t batch, int64_t hidden) {
+  using namespace rnn_detail;
+  if (dhp && dh)
+    gru_grad_rows<true, true>(saved, h, dout, dxp, dhp, dh, batch, hidden);
+  else if (dhp)
+    gru_grad_rows<true, false>(saved, h, dout, dxp, dhp, dh, batch, hidden);
+  else if (dh)
+    gru_grad_rows<false, true>(saved, h, dout, dxp, dhp, dh, batch, hidden);
+  else
+    gru_grad_rows<false, false>(saved, h, dout, dxp, dhp, dh, batch, hidden);
 }
 
 }  // namespace ENGRAM_ISA_NS

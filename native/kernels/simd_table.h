@@ -27,6 +27,8 @@ const FloatKernels* ENGRAM_TABLE_FN() {
       ENGRAM_ISA_NS::layer_norm_grad_f32,
       ENGRAM_ISA_NS::lstm_cell_f32,
       ENGRAM_ISA_NS::lstm_cell_grad_f32,
+      ENGRAM_ISA_NS::gru_cell_f32,
+      ENGRAM_ISA_NS::gru_cell_grad_f32,
       ENGRAM_ISA_NS::sdpa_forward_f32,
       ENGRAM_ISA_NS::sdpa_backward_f32,
       ENGRAM_GEMM_FN,

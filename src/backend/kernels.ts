@@ -220,6 +220,30 @@ export interface Kernels {
     batch: number,
     hidden: number,
   ): void;
+  /**
+   * GRU cell over rows of `batch` (PyTorch's gates r, z, n): xp = x W_ih^T + b_ih and
+   * hp = h W_hh^T + b_hh (batch, 3*hidden), h (batch, hidden) the previous state; writes
+   * h' = (1 - z) n + z h to out, with r = σ(xp_r + hp_r), z = σ(xp_z + hp_z) and
+   * n = tanh(xp_n + r hp_n). When `saved` (batch, 4*hidden) is given, each row receives r, z, n and
+   * hp_n for gruCellGrad. Outputs never overlap inputs.
+   */
+  gruCell(xp: FloatArray, hp: FloatArray, h: FloatArray, out: FloatArray, saved: FloatArray | null, batch: number, hidden: number): void;
+  /**
+   * Backward of gruCell from its `saved` buffer, the previous state h and the gradient dOut of h':
+   * dXp (batch, 3*hidden), and when given dHp (batch, 3*hidden; equal to dXp but for the n slice,
+   * which is scaled by r) and dH (batch, hidden: the direct path z dOut only, not the one through
+   * hp). Outputs are overwritten.
+   */
+  gruCellGrad(
+    saved: FloatArray,
+    h: FloatArray,
+    dOut: FloatArray,
+    dXp: FloatArray,
+    dHp: FloatArray | null,
+    dH: FloatArray | null,
+    batch: number,
+    hidden: number,
+  ): void;
 
   /**
    * Fused scaled-dot-product attention forward over `nb` (batch, head) matrices described by `geom`

@@ -59,6 +59,7 @@ import { affine, cellStep, GRUCell, LSTMCell } from "../nn/rnn-cell.js";
 import { add, maximum, mul, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { crossEntropy, dropout, logSoftmax } from "../ops/nn.js";
+import { unbindSteps } from "../ops/rnn.js";
 import { sum } from "../ops/reduce.js";
 import { concat, expand, indexSelect, narrow, reshape, split, stack, transpose, unsqueeze } from "../ops/shape.js";
 import type { Batch, Task } from "../tasks/task.js";
@@ -471,7 +472,7 @@ export class Seq2Seq extends Module implements TaskModel, InspectableModel {
     const embedded = this.drop(this.tgtEmbed.forward(transpose(decoderInput, 0, 1))); // (T, B, E)
     // the embeddings' share of every step's input projection in one GEMM: (T*B, E) -> (T, B, G*H)
     const xpAll = reshape(affine(reshape(embedded, [T * B, d.E]), this.embedWeight(), this.decoder.biasIh), [T, B, G]);
-    const xps = split(xpAll, 1, 0);
+    const xps = unbindSteps(xpAll); // zero-copy (B, G*H) per step, one gradient buffer
     const ctxWeight = this.attentionKind === "none" || (d.luong && !this.inputFeeding) ? null : this.contextWeight();
     const batchedAttention = d.luong && !this.inputFeeding;
     let state = s0;
@@ -480,7 +481,7 @@ export class Seq2Seq extends Module implements TaskModel, InspectableModel {
     const attentionals: Tensor[] = [];
     const weights: Tensor[] = [];
     for (let t = 0; t < T; t++) {
-      const out = this.step(reshape(xps[t]!, [B, G]), state, memory, ctxWeight, batchedAttention);
+      const out = this.step(xps[t]!, state, memory, ctxWeight, batchedAttention);
       state = out.state;
       hs.push(state.h);
       if (out.context !== null && this.attentionKind !== "none") contexts.push(out.context);

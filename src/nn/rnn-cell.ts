@@ -6,10 +6,10 @@
 import { Tensor } from "../autograd/tensor.js";
 import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
-import { add, mul, relu, sigmoid, sub, tanh } from "../ops/elementwise.js";
+import { add, relu, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
-import { lstmCell } from "../ops/rnn.js";
-import { split, squeeze, unsqueeze } from "../ops/shape.js";
+import { gruCell, lstmCell } from "../ops/rnn.js";
+import { squeeze, unsqueeze } from "../ops/shape.js";
 import { uniform } from "./init.js";
 import { floatDType, Module, param, type ParameterFloatOptions } from "./module.js";
 import { empty, positiveInt } from "./util.js";
@@ -40,14 +40,7 @@ export function cellStep(
 ): { h: Tensor; c: Tensor | null } {
   const hp = affine(h, wHh, bHh); // (B, G*H)
   if (mode !== "gru") return activateGates(mode, add(xp, hp), c);
-  const hidden = h.shape[h.ndim - 1]!;
-  const [xr, xz, xn] = split(xp, hidden, -1) as [Tensor, Tensor, Tensor];
-  const [hr, hz, hn] = split(hp, hidden, -1) as [Tensor, Tensor, Tensor];
-  const r = sigmoid(add(xr, hr));
-  const z = sigmoid(add(xz, hz));
-  const n = tanh(add(xn, mul(r, hn)));
-  // (1 - z) * n + z * h, written with one fewer op
-  return { h: add(n, mul(z, sub(h, n))), c: null };
+  return { h: gruCell(xp, hp, h), c: null };
 }
 
 /**

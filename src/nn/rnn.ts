@@ -16,20 +16,11 @@ import { Tensor } from "../autograd/tensor.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
 import { where } from "../ops/elementwise.js";
-import { recurrentProjection } from "../ops/rnn.js";
+import { gruRecurrence, recurrentProjection } from "../ops/rnn.js";
 import { dropout } from "../ops/nn.js";
 import { concat, reshape, split, squeeze, stack, transpose, unsqueeze } from "../ops/shape.js";
 import { floatDType, Module } from "./module.js";
-import {
-  activateGates,
-  affine,
-  cellStep,
-  gateCount,
-  recurrentParam,
-  setForgetBias,
-  type CellMode,
-  type RecurrentOptions,
-} from "./rnn-cell.js";
+import { activateGates, gateCount, recurrentParam, setForgetBias, type CellMode, type RecurrentOptions } from "./rnn-cell.js";
 import { empty, positiveInt } from "./util.js";
 
 export interface RecurrentLayerOptions extends RecurrentOptions {
@@ -155,23 +146,19 @@ abstract class RecurrentBase extends Module {
         const wHh = this.weight(`weightHh${sfx}`);
         const bIh = this.optionalWeight(`biasIh${sfx}`);
         const bHh = this.optionalWeight(`biasHh${sfx}`);
-        const G = gateCount(this.mode) * H;
         // Input projections for every step in one GEMM: (T*B, F) -> (T, B, G*H). RNN and LSTM also
         // fold b_hh into them (once per sequence), so a step is h W_hh^T plus one add; a GRU keeps
-        // b_hh apart (its n gate scales the recurrent part by r).
+        // b_hh apart (its n gate scales the recurrent part by r) and runs the fused GRU step.
         const wIh = this.weight(`weightIh${sfx}`);
-        const gru = this.mode === "gru";
-        const proj = gru ? null : recurrentProjection(x, wIh, bIh && bHh ? [bIh, bHh] : [], wHh);
-        const xs = gru ? split(reshape(affine(reshape(x, [steps * batch, x.shape[2]!]), wIh, bIh), [steps, batch, G]), 1, 0) : null;
+        const mode = this.mode;
+        const gru = mode === "gru" ? gruRecurrence(x, wIh, bIh, wHh, bHh) : null;
+        const proj = mode === "gru" ? null : recurrentProjection(x, wIh, bIh && bHh ? [bIh, bHh] : [], wHh);
         let h = h0[idx]!;
         let c = c0s ? c0s[idx]! : null;
         const stepOut: Tensor[] = new Array<Tensor>(steps);
         for (let k = 0; k < steps; k++) {
           const t = dir === 0 ? k : steps - 1 - k;
-          const next =
-            this.mode === "gru"
-              ? cellStep("gru", reshape(xs![t]!, [batch, G]), h, c, wHh, bHh)
-              : activateGates(this.mode, proj!.step(t, h), c);
+          const next = mode === "gru" ? { h: gru!.step(t, h), c: null } : activateGates(mode, proj!.step(t, h), c);
           const mask = masks[t];
           if (mask) {
             // padded rows keep the old state; `where` routes their gradient past this step

@@ -96,7 +96,7 @@ export {
   type Axes,
   type VarOptions,
 } from "./reduce.js";
-export { lstmCell, type LstmCellResult } from "./rnn.js";
+export { gruCell, lstmCell, unbindSteps, type LstmCellResult } from "./rnn.js";
 export {
   reshape,
   flatten,

@@ -49,6 +49,8 @@ export interface NativeAddon {
   ntmAddressingGrad: Kernels["ntmAddressingGrad"];
   memoryWrite: Kernels["memoryWrite"];
   memoryWriteGrad: Kernels["memoryWriteGrad"];
+  gruCell: Kernels["gruCell"];
+  gruCellGrad: Kernels["gruCellGrad"];
   sdpaForward: Kernels["sdpaForward"];
   sdpaBackward: Kernels["sdpaBackward"];
   sgdUpdate: Kernels["sgdUpdate"];

@@ -470,6 +470,46 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
       fallback.memoryWriteGrad(m, w, e, a, g, dm, dw, de, da, batch, heads, slots, width);
     },
 
+    gruCell(xp, hp, h, out, saved, batch, hidden) {
+      const n = batch * hidden;
+      need("gruCell", "input projection", xp, 3 * n);
+      need("gruCell", "recurrent projection", hp, 3 * n);
+      need("gruCell", "hidden state", h, n);
+      need("gruCell", "output", out, n);
+      need("gruCell", "saved buffer", saved, 4 * n);
+      if (
+        xp instanceof Float32Array &&
+        hp instanceof Float32Array &&
+        h instanceof Float32Array &&
+        out instanceof Float32Array &&
+        (saved === null || saved instanceof Float32Array)
+      ) {
+        return addon.gruCell(xp, hp, h, out, saved, batch, hidden);
+      }
+      fallback.gruCell(xp, hp, h, out, saved, batch, hidden);
+    },
+
+    gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden) {
+      const n = batch * hidden;
+      need("gruCellGrad", "saved buffer", saved, 4 * n);
+      need("gruCellGrad", "hidden state", h, n);
+      need("gruCellGrad", "gradient", dOut, n);
+      need("gruCellGrad", "input projection gradient", dXp, 3 * n);
+      need("gruCellGrad", "recurrent projection gradient", dHp, 3 * n);
+      need("gruCellGrad", "hidden state gradient", dH, n);
+      if (
+        saved instanceof Float32Array &&
+        h instanceof Float32Array &&
+        dOut instanceof Float32Array &&
+        dXp instanceof Float32Array &&
+        (dHp === null || dHp instanceof Float32Array) &&
+        (dH === null || dH instanceof Float32Array)
+      ) {
+        return addon.gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden);
+      }
+      fallback.gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden);
+    },
+
     sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1) {
       sdpaGuard("sdpaForward", geom, q, k, v, mask);
       const [nb, lq, , , ev] = geom as unknown as number[];

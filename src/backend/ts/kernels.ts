@@ -468,6 +468,56 @@ export const tsKernels: Kernels = {
   ntmAddressingGrad: ntmAddressingGradTs,
   memoryWrite: memoryWriteTs,
   memoryWriteGrad: memoryWriteGradTs,
+  gruCell(xp, hp, h, out, saved, batch, hidden) {
+    const H = hidden;
+    for (let b = 0; b < batch; b++) {
+      const gr = b * 3 * H;
+      const sr = b * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(xp[gr + j]! + hp[gr + j]!);
+        const z = sigmoid(xp[gr + H + j]! + hp[gr + H + j]!);
+        const hn = hp[gr + 2 * H + j]!;
+        const n = Math.tanh(xp[gr + 2 * H + j]! + r * hn);
+        const hj = h[b * H + j]!;
+        out[b * H + j] = n + z * (hj - n);
+        if (saved) {
+          saved[sr + j] = r;
+          saved[sr + H + j] = z;
+          saved[sr + 2 * H + j] = n;
+          saved[sr + 3 * H + j] = hn;
+        }
+      }
+    }
+  },
+
+  gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden) {
+    const H = hidden;
+    for (let b = 0; b < batch; b++) {
+      const gr = b * 3 * H;
+      const sr = b * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const r = saved[sr + j]!;
+        const z = saved[sr + H + j]!;
+        const n = saved[sr + 2 * H + j]!;
+        const hn = saved[sr + 3 * H + j]!;
+        const d = dOut[b * H + j]!;
+        // h' = n + z (h - n)
+        const dn = d * (1 - z) * (1 - n * n);
+        const dz = d * (h[b * H + j]! - n) * z * (1 - z);
+        const dr = dn * hn * r * (1 - r);
+        dXp[gr + j] = dr;
+        dXp[gr + H + j] = dz;
+        dXp[gr + 2 * H + j] = dn;
+        if (dHp) {
+          dHp[gr + j] = dr;
+          dHp[gr + H + j] = dz;
+          dHp[gr + 2 * H + j] = dn * r;
+        }
+        if (dH) dH[b * H + j] = d * z;
+      }
+    }
+  },
+
   sdpaForward: sdpaForwardTs,
   sdpaBackward: sdpaBackwardTs,
 
