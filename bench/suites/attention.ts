@@ -1,8 +1,10 @@
 /**
  * The attention suite: causal scaled-dot-product attention inference at T = 4096 (8 heads of 64,
- * time and the peak memory one call adds) and MultiHeadAttention forward + backward (B 16, T 128,
- * E 256, 4 heads), Engram (native, ts where it finishes) against PyTorch 1.13 (child process, same
- * sizes and thread count). New workloads (Transformer layers, seq2seq) are further entries of
+ * time and the peak memory one call adds), MultiHeadAttention forward + backward (B 16, T 128,
+ * E 256, 4 heads) and a seq2seq training step (bidirectional-GRU encoder, Bahdanau-attention GRU
+ * decoder with the deep output, teacher forcing, cross-entropy, Adam; B 32, 30 -> 30 tokens, vocab
+ * 64, embeddings 64, 128 units per encoder direction and in the decoder), Engram (native, ts where
+ * it finishes) against PyTorch 1.13 (child process, same sizes and thread count). New workloads (Transformer layers, seq2seq) are further entries of
  * attentionSpecs with their own Engram function and a kind the peer understands.
  *
  * "encoder-layer-train" is one training step of a TransformerEncoderLayer (B 32, T 64, D 256,
@@ -34,6 +36,7 @@ type AttentionSpec =
       dropout: number;
       norm: "post" | "pre";
     };
+  | { kind: "seq2seq-train"; batch: number; src_len: number; tgt_len: number; vocab: number; embed: number; hidden: number };
 
 interface Spec {
   attn: AttentionSpec;
@@ -45,9 +48,11 @@ const GROUP = "Attention (time per call)";
 
 const CONTENDER_DESCRIPTIONS: Record<string, string> = {
   pytorch:
-    "PyTorch CPU: math path (matmul, masked_fill, softmax, matmul) / nn.MultiheadAttention(need_weights=False) / nn.TransformerEncoderLayer + Adam (bench/peers/torch_attention.py)",
+    "PyTorch CPU: math path (matmul, masked_fill, softmax, matmul) / nn.MultiheadAttention(need_weights=False) / nn.TransformerEncoderLayer + Adam / " +
+    "the same seq2seq written with nn.GRU, nn.GRUCell and a Python decoder loop, torch.optim.Adam (bench/peers/torch_attention.py)",
   "engram-native":
-    "Engram, native backend: scaledDotProductAttention / nn.MultiHeadAttention on the fused attention kernel / TransformerEncoderLayer + Adam",
+    "Engram, native backend: scaledDotProductAttention / nn.MultiHeadAttention on the fused attention kernel / TransformerEncoderLayer + Adam / " +
+    "models Seq2Seq (bahdanau, gru) with optim.Adam",
   "engram-ts": "Engram, ts backend (portable TypeScript kernels), same calls",
 };
 
@@ -78,6 +83,12 @@ export function attentionSpecs(quick: boolean, selected: (workload: string, cont
       // attention projections (4 x 2 B T D^2), feed-forward (2 x 2 B T D FF), scores and P v (2 x 2 B T^2 D), backward twice the forward
       flops: 3 * (4 * 2 * 32 * 64 * 256 * 256 + 2 * 2 * 32 * 64 * 256 * 1024 + 2 * 2 * 32 * 64 * 64 * 256),
     },
+    {
+      attn: SEQ2SEQ,
+      name: "seq2seq bidirectional-GRU encoder + Bahdanau decoder train step, B32, 30 -> 30, hidden 128, vocab 64",
+      target: 0.5,
+      flops: seq2seqFlops(SEQ2SEQ),
+    },
   ];
   const specs: Spec[] = [];
   for (const a of all) {
@@ -89,16 +100,30 @@ export function attentionSpecs(quick: boolean, selected: (workload: string, cont
       flops: a.flops,
       targets: { "engram-native": { minRatio: minRatio(a.target) } },
     };
-    // the portable kernels take over a minute per causal T = 4096 call (74 s measured) and far over
-    // TS_MAX_CALL_MS per encoder layer step (45.8 s measured on a loaded machine): not run
-    const noTs = (a.attn.kind === "causal-sdpa" && !quick) || a.attn.kind === "encoder-layer-train";
-    const pool = noTs ? ["pytorch", "engram-native"] : ["pytorch", "engram-native", "engram-ts"];
+    // the portable kernels take over a minute per causal T = 4096 call (74 s measured), 45.8 s per encoder layer
+    // step and ~10 s per seq2seq step (over TS_MAX_CALL_MS, so they would only be skipped after one call): not run
+    const slowOnTs = (a.attn.kind === "causal-sdpa" && !quick) || a.attn.kind === "encoder-layer-train" || a.attn.kind === "seq2seq-train";
+    const pool = slowOnTs ? ["pytorch", "engram-native"] : ["pytorch", "engram-native", "engram-ts"];
     const chosen = pool.filter((c) => selected(w.name, c));
     if (chosen.length === 0) continue;
     if (!chosen.includes("pytorch")) chosen.unshift("pytorch");
     specs.push({ attn: a.attn, w, contenders: chosen });
   }
   return specs;
+}
+
+const SEQ2SEQ = { kind: "seq2seq-train", batch: 32, src_len: 30, tgt_len: 30, vocab: 64, embed: 64, hidden: 128 } as const;
+
+/** Multiply-adds x 2 of the seq2seq step's matrix products, forward, and twice that backward. */
+function seq2seqFlops(s: typeof SEQ2SEQ): number {
+  const { batch: B, src_len: S, tgt_len: T, vocab: V, embed: E, hidden: H } = s;
+  const A = 2 * H;
+  const encoder = 2 * S * (2 * B * E * 3 * H + 2 * B * H * 3 * H);
+  const keys = 2 * B * S * A * H;
+  // per decoder step: W s, v . tanh(..), context, cell input and recurrent projections
+  const step = 2 * B * H * H + 2 * B * S * H + 2 * B * S * A + 2 * B * (E + A) * 3 * H + 2 * B * H * 3 * H;
+  const head = 2 * T * B * (H + E + A) * H + 2 * T * B * (H / 2) * V;
+  return 3 * (encoder + keys + T * step + head);
 }
 
 function errorMessage(err: unknown): string {
@@ -141,6 +166,7 @@ async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => numbe
       return loss.item();
     };
   }
+  if (s.kind === "seq2seq-train") return seq2seqWorkload(eg, s, gen);
   const { MultiHeadAttention } = await import("../../src/attention/multi-head.js");
   const m = new MultiHeadAttention(s.embed, s.heads, { generator: gen });
   const x = eg.randn([s.batch, s.seq, s.embed], { generator: gen });
@@ -149,6 +175,34 @@ async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => numbe
     const out = m.forward(x, x, x, { needWeights: false }).output;
     const loss = eg.sum(out);
     loss.backward();
+    return loss.item();
+  };
+}
+
+/** One training step of models/seq2seq.ts on a fixed random batch (all rows full length, BOS = 1). */
+async function seq2seqWorkload(eg: Engram, s: typeof SEQ2SEQ, gen: InstanceType<Engram["Generator"]>): Promise<() => number> {
+  const { Seq2Seq } = await import("../../src/models/seq2seq.js");
+  const m = new Seq2Seq(s.vocab, s.vocab, { attention: "bahdanau", rnn: "gru", embedDim: s.embed, hiddenSize: s.hidden, generator: gen });
+  const opt = new eg.optim.Adam(m.parameters(), { lr: 1e-3 });
+  const B = s.batch;
+  // ids 3.. (0, 1, 2 are PAD, BOS, EOS)
+  const ids = (n: number): Int32Array => Int32Array.from({ length: n }, () => gen.randint(3, s.vocab));
+  const target = ids(B * s.tgt_len);
+  const decoderInput = Int32Array.from(target, (_, i) => (i % s.tgt_len === 0 ? 1 : target[i - 1]!));
+  const int = (data: Int32Array, shape: number[]): InstanceType<Engram["Tensor"]> => new eg.Tensor(data, shape, "int32");
+  const batch = {
+    input: int(ids(B * s.src_len), [B, s.src_len]),
+    target: int(target, [B, s.tgt_len]),
+    decoderInput: int(decoderInput, [B, s.tgt_len]),
+    inputLengths: int(new Int32Array(B).fill(s.src_len), [B]),
+    targetLengths: int(new Int32Array(B).fill(s.tgt_len), [B]),
+    mask: eg.ones([B, s.tgt_len]),
+  };
+  return () => {
+    opt.zeroGrad();
+    const loss = m.loss(batch);
+    loss.backward();
+    opt.step();
     return loss.item();
   };
 }
@@ -296,7 +350,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
       "PyTorch's math path materialises the (8, T, T) scores, Engram's fused kernel O(T) per thread plus the output",
   );
   notes.push(
-    "targets: Engram native time <= 0.5 x PyTorch (causal SDPA), <= 0.7 x (MHA forward + backward), <= 0.8 x (encoder layer train step)",
+    "targets: Engram native time <= 0.5 x PyTorch (causal SDPA, seq2seq train step), <= 0.7 x (MHA forward + backward), <= 0.8 x (encoder layer train step)",
   );
   const described: Record<string, Record<string, unknown>> = {};
   for (const id of new Set(specs.flatMap((s) => s.contenders)))
@@ -309,6 +363,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
 
 export const attentionSuite: Suite = {
   name: "attention",
-  description: "Fused causal SDPA inference (T = 4096, time and peak memory) and MultiHeadAttention training step vs PyTorch",
+  description:
+    "Fused causal SDPA inference (T = 4096, time and peak memory), MultiHeadAttention and seq2seq (bi-GRU + Bahdanau) training steps vs PyTorch",
   run,
 };
