@@ -112,10 +112,11 @@ export function attentionSpecs(quick: boolean, selected: (workload: string, cont
   return specs;
 }
 
-const SEQ2SEQ = { kind: "seq2seq-train", batch: 32, src_len: 30, tgt_len: 30, vocab: 64, embed: 64, hidden: 128 } as const;
+type Seq2SeqSpec = Extract<AttentionSpec, { kind: "seq2seq-train" }>;
+const SEQ2SEQ: Seq2SeqSpec = { kind: "seq2seq-train", batch: 32, src_len: 30, tgt_len: 30, vocab: 64, embed: 64, hidden: 128 };
 
 /** Multiply-adds x 2 of the seq2seq step's matrix products, forward, and twice that backward. */
-function seq2seqFlops(s: typeof SEQ2SEQ): number {
+function seq2seqFlops(s: Seq2SeqSpec): number {
   const { batch: B, src_len: S, tgt_len: T, vocab: V, embed: E, hidden: H } = s;
   const A = 2 * H;
   const encoder = 2 * S * (2 * B * E * 3 * H + 2 * B * H * 3 * H);
@@ -180,7 +181,7 @@ async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => numbe
 }
 
 /** One training step of models/seq2seq.ts on a fixed random batch (all rows full length, BOS = 1). */
-async function seq2seqWorkload(eg: Engram, s: typeof SEQ2SEQ, gen: InstanceType<Engram["Generator"]>): Promise<() => number> {
+async function seq2seqWorkload(eg: Engram, s: Seq2SeqSpec, gen: InstanceType<Engram["Generator"]>): Promise<() => number> {
   const { Seq2Seq } = await import("../../src/models/seq2seq.js");
   const m = new Seq2Seq(s.vocab, s.vocab, { attention: "bahdanau", rnn: "gru", embedDim: s.embed, hiddenSize: s.hidden, generator: gen });
   const opt = new eg.optim.Adam(m.parameters(), { lr: 1e-3 });

@@ -15,14 +15,19 @@
  * normalize also `g` (scalar, init sqrt(1/H) as in TF) and `b` (H, init 0); then `queryProj.weight`
  * (H, Dq) = W and `keyProj.weight` (H, Dk) = U. W and U have no bias, as in the paper.
  */
-import type { Tensor } from "../autograd/tensor.js";
+import { K } from "../backend/index.js";
+import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type FloatArray } from "../backend/kernels.js";
+import { isGradEnabled, needsGrad, record } from "../autograd/engine.js";
+import { Tensor } from "../autograd/tensor.js";
+import { allocate } from "../core/dtype.js";
+import { packLayout } from "../core/shape.js";
 import type { Generator } from "../core/rng.js";
-import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
-import { add, div, logicalAnd, lt, mul, tanh } from "../ops/elementwise.js";
+import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
+import { add, div, logicalAnd, lt, mul, square, sub, tanh } from "../ops/elementwise.js";
 import { arange, tensor } from "../ops/creation.js";
 import { matmul } from "../ops/linalg.js";
 import { softmax } from "../ops/nn.js";
-import { norm } from "../ops/reduce.js";
+import { norm, sum } from "../ops/reduce.js";
 import { reshape, squeeze, unsqueeze } from "../ops/shape.js";
 import { Linear } from "../nn/linear.js";
 import { constant, uniform, zeros } from "../nn/init.js";
@@ -125,6 +130,92 @@ export function finish(weights: Tensor, values: Tensor, s: AttentionShapes): Att
   return s.stepwise ? { output: squeeze(output, 1), weights: squeeze(weights, 1) } : { output, weights };
 }
 
+const B_ADD = opCode(BINARY_OPS, "add");
+const U_TANH = opCode(UNARY_OPS, "tanh");
+const R_SUM = opCode(REDUCE_OPS, "sum");
+
+/**
+ * Work buffers of additiveScores by slot and dtype, grown on demand: the kernels are synchronous
+ * and keep no reference, so a decoder loop reuses them on every step instead of allocating
+ * (and collecting) a (B, T, S, H) tensor per step.
+ */
+const scratch = new Map<string, FloatArray>();
+function scratchBuffer(dtype: "float32" | "float64", size: number, slot: number): FloatArray {
+  const key = `${dtype}:${slot}`;
+  let buf = scratch.get(key);
+  if (!buf || buf.length < size) {
+    buf = allocate(dtype, size) as FloatArray;
+    scratch.set(key, buf);
+  }
+  return buf.subarray(0, size);
+}
+
+/**
+ * Additive attention scores v . tanh(q_t + k_s) for projected queries `q` (B, T, H), projected keys
+ * `k` (B, S, H) and `v` (H): (B, T, S), one recorded node. tanh(q + k) (B, T, S, H) lives only in a
+ * reused work buffer: the backward recomputes it (one add and one tanh) rather than keeping one per
+ * call alive, which in a decoder loop (T = 1 per step) saves allocating and collecting four
+ * (B, S, H) tensors per step. Inputs are checked by the caller (AdditiveAttention.forward).
+ */
+export function additiveScores(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const [batch, steps, hidden] = q.shape as [number, number, number];
+  const srcLen = k.shape[1]!;
+  const dtype = q.dtype as "float32" | "float64";
+  const rows = batch * steps * srcLen;
+  const size = rows * hidden;
+  const layout = packLayout(
+    [batch, steps, srcLen, hidden],
+    [
+      [steps * hidden, hidden, 0, 1],
+      [srcLen * hidden, 0, hidden, 1],
+    ],
+  );
+  // tanh(q + k) into a work buffer, (B*T*S, H)
+  const activate = (slot: number): FloatArray => {
+    const t = scratchBuffer(dtype, size, slot);
+    if (size > 0) {
+      K.binary(B_ADD, q.data, k.data, t, layout);
+      K.unary(U_TANH, t, t, 0, 0);
+    }
+    return t;
+  };
+  const out = Tensor.empty([batch, steps, srcLen], dtype);
+  if (size > 0) K.matmul(activate(0), v.data as FloatArray, out.data as FloatArray, 1, rows, 1, hidden, false, false, 0, 0);
+  else out.data.fill(0);
+  if (!needsGrad(q, k, v)) return out;
+  return record("additiveScores", out, [q, k, v], (g) => {
+    if (isGradEnabled()) return additiveScoresGradComposite(q, k, v, g);
+    const t = activate(0);
+    const dq = q.requiresGrad ? Tensor.empty(q.shape, dtype) : null;
+    const dk = k.requiresGrad ? Tensor.empty(k.shape, dtype) : null;
+    const dv = v.requiresGrad ? Tensor.empty(v.shape, dtype) : null;
+    if (size === 0) return [dq, dk, dv];
+    if (dq || dk) {
+      // d(q + k) = (g ⊗ v) (1 - tanh²), (B*T*S, H); with one step it is k's gradient itself
+      const gv = scratchBuffer(dtype, size, 1);
+      K.matmul(g.data as FloatArray, v.data as FloatArray, gv, 1, rows, hidden, 1, false, false, 0, 0);
+      const dPre = dk && steps === 1 ? (dk.data as FloatArray) : scratchBuffer(dtype, size, 2);
+      K.unaryGrad(U_TANH, t, t, gv, dPre, 0, 0);
+      if (dq) K.reduce(R_SUM, dPre, dq.data, batch * steps, srcLen, hidden);
+      if (dk && steps > 1) K.reduce(R_SUM, dPre, dk.data, batch, steps, srcLen * hidden);
+    }
+    if (dv) K.matmul(t, g.data as FloatArray, dv.data as FloatArray, 1, hidden, 1, rows, true, false, 0, 0);
+    return [dq, dk, dv];
+  });
+}
+
+/** additiveScores' backward written with ops, for createGraph. */
+function additiveScoresGradComposite(q: Tensor, k: Tensor, v: Tensor, g: Tensor): (Tensor | null)[] {
+  const t = tanh(add(unsqueeze(q, 2), unsqueeze(k, 1))); // (B, T, S, H)
+  const g4 = unsqueeze(g, -1);
+  const dPre = mul(mul(g4, v), sub(1, square(t)));
+  return [
+    q.requiresGrad ? sum(dPre, 2) : null,
+    k.requiresGrad ? sum(dPre, 1) : null,
+    v.requiresGrad ? reshape(sum(reshape(mul(t, g4), [-1, v.shape[0]!]), 0), v.shape) : null,
+  ];
+}
+
 export interface AdditiveAttentionOptions extends ParameterFloatOptions {
   /** Width H of the tanh layer (default queryDim). */
   hidden?: number;
@@ -176,14 +267,15 @@ export class AdditiveAttention extends Module {
     if (uk.ndim !== 3 || uk.shape[0] !== s.batch || uk.shape[1] !== s.srcLen || uk.shape[2] !== this.hidden) {
       throw new ShapeError(`${op}: projectedKeys must be (${s.batch}, ${s.srcLen}, ${this.hidden}), got ${fmtShape(uk.shape)}`);
     }
-    // (B, T, 1, H) + (B, 1, S, H): every step against every key in one broadcast
-    let pre = add(unsqueeze(this.queryProj.forward(s.query3), 2), unsqueeze(uk, 1));
+    // every step against every key; the bias inside the tanh joins the query side
+    let wq = this.queryProj.forward(s.query3); // (B, T, H)
     let v = this.v;
     if (this.g !== null && this.b !== null) {
-      pre = add(pre, this.b);
+      wq = add(wq, this.b);
       v = mul(this.g, div(this.v, norm(this.v)));
     }
-    const scores = reshape(matmul(tanh(pre), v), [s.batch, s.steps, s.srcLen]);
+    if (uk.dtype !== wq.dtype) throw new DTypeError(`${op}: projectedKeys dtype ${uk.dtype} differs from the query's ${wq.dtype}`);
+    const scores = additiveScores(wq, uk, v);
     return attend(scores, values, attentionMask(op, s, opts), s);
   }
 }
