@@ -35,7 +35,7 @@ type AttentionSpec =
       ff: number;
       dropout: number;
       norm: "post" | "pre";
-    };
+    }
   | { kind: "seq2seq-train"; batch: number; src_len: number; tgt_len: number; vocab: number; embed: number; hidden: number };
 
 interface Spec {
