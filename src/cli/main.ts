@@ -25,6 +25,12 @@ function numArg(name: string) {
   };
 }
 
+/** Name, description and a detail line per entry, descriptions aligned after the longest name. */
+function listing(rows: readonly { name: string; description: string; detail: string }[]): string[] {
+  const width = Math.max(...rows.map((r) => r.name.length)) + 2;
+  return rows.flatMap((r) => [`${r.name.padEnd(width)}${r.description}`, `${"".padEnd(width)}${r.detail}`]);
+}
+
 export function buildProgram(): Command {
   const program = new Command("engram")
     .description("Attention mechanisms and memory-augmented neural networks: train them, and see what they attend to.")
@@ -156,28 +162,28 @@ export function buildProgram(): Command {
     .description("list the models `engram train` knows")
     .addHelpText("after", "\nExample:\n  engram models")
     .action(() => {
-      for (const m of modelSpecs()) {
-        console.log(`${m.name.padEnd(12)} ${m.description}`);
-        console.log(
-          `${"".padEnd(12)} tasks: ${m.kinds.join(", ")}; options: ${Object.entries(m.defaults)
-            .map(([k, v]) => `${k}=${String(v)}`)
-            .join(" ")}`,
-        );
-      }
+      const rows = modelSpecs().map((m) => ({
+        name: m.name,
+        description: m.description,
+        detail: `tasks: ${m.kinds.join(", ")}; options: ${Object.entries(m.defaults)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(" ")}`,
+      }));
+      for (const line of listing(rows)) console.log(line);
     });
   program
     .command("tasks")
     .description("list the tasks and their options")
     .addHelpText("after", "\nExample:\n  engram tasks")
     .action(() => {
-      for (const t of taskInfo()) {
-        console.log(`${t.name.padEnd(12)} ${t.description}`);
-        console.log(
-          `${"".padEnd(12)} options: ${Object.entries(t.defaults)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}`,
-        );
-      }
+      const rows = taskInfo().map((t) => ({
+        name: t.name,
+        description: t.description,
+        detail: `options: ${Object.entries(t.defaults)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`,
+      }));
+      for (const line of listing(rows)) console.log(line);
     });
   program
     .command("doctor")

@@ -8,11 +8,22 @@ import { dncSpec } from "../memory/dnc.js";
 import { fastWeightsSpec } from "../memory/fast-weights.js";
 import { lstmSpec } from "./lstm-tagger.js";
 import { lstmQaSpec } from "./lstm-qa.js";
+import { lstmAttentionSpec } from "./lstm-attention.js";
 import { seq2seqSpec } from "./seq2seq.js";
 import { transformerSpec } from "./transformer.js";
 import { resolveConfig, type ModelConfig, type ModelSpec, type TaskModel } from "./task-model.js";
 
-const MODELS: readonly ModelSpec[] = [lstmSpec, memn2nSpec, ntmSpec, dncSpec, fastWeightsSpec, lstmQaSpec, seq2seqSpec, transformerSpec];
+const MODELS: readonly ModelSpec[] = [
+  lstmSpec,
+  memn2nSpec,
+  ntmSpec,
+  dncSpec,
+  fastWeightsSpec,
+  lstmQaSpec,
+  lstmAttentionSpec,
+  seq2seqSpec,
+  transformerSpec,
+];
 
 export function modelSpecs(): readonly ModelSpec[] {
   return MODELS;

@@ -16,7 +16,7 @@ import { expectations, printed, runnable, sameOutput, tsExamples, type DocExampl
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = join(ROOT, "src", "index.ts");
-const DOCS = ["README.md", "docs/attention.md", "docs/models.md"];
+const DOCS = ["README.md", "docs/attention.md", "docs/models.md", "docs/memory.md"];
 const REPORT = "globalThis.__engramDocPrint";
 
 const examples: DocExample[] = DOCS.flatMap((doc) => tsExamples(doc, readFileSync(join(ROOT, doc), "utf8")));
