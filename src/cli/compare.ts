@@ -10,7 +10,7 @@ import { ArgumentError } from "../core/errors.js";
 import { didYouMean } from "../core/suggest.js";
 import { evaluateByLength, type LengthRow } from "../train/length-generalisation.js";
 import { lineChartSvg } from "../viz/line-chart-svg.js";
-import { loadForViz } from "./viz.js";
+import { loadRun } from "./train.js";
 
 export interface CompareFlags {
   /** Comma-separated lengths, e.g. "5,10,20,40". */
@@ -52,7 +52,7 @@ export async function compareCommand(runs: readonly string[], flags: CompareFlag
   const metric = flags.metric ?? "exactMatch";
   const scored: CompareResult["runs"] = [];
   for (const run of runs) {
-    const loaded = await loadForViz(run);
+    const loaded = await loadRun(run, "compare");
     if (!loaded.task.metricNames.includes(metric)) {
       throw new ArgumentError(
         `compare: ${run} (task ${loaded.task.name}) has no metric ${JSON.stringify(metric)}${didYouMean(metric, loaded.task.metricNames)}; ` +
@@ -87,7 +87,9 @@ export async function compareCommand(runs: readonly string[], flags: CompareFlag
 function table(runs: CompareResult["runs"], lengths: readonly number[], metric: string): string {
   const head = `| run (model) | ${lengths.map((l) => `L=${l}`).join(" | ")} |`;
   const rule = `|---|${lengths.map(() => "---:").join("|")}|`;
-  const body = runs.map((r) => `| ${r.name} (${r.model}) | ${r.rows.map((row) => `${(row.metrics[metric]! * 100).toFixed(1)}%`).join(" | ")} |`);
+  const body = runs.map(
+    (r) => `| ${r.name} (${r.model}) | ${r.rows.map((row) => `${(row.metrics[metric]! * 100).toFixed(1)}%`).join(" | ")} |`,
+  );
   const examples = runs[0]?.rows[0]?.examples ?? 0;
   return [`${metric}, ${examples} test examples per length:`, "", head, rule, ...body, ""].join("\n");
 }

@@ -11,8 +11,8 @@ import { noGrad } from "../autograd/engine.js";
 import { backendInfo } from "../backend/index.js";
 import { decodeTokens } from "../tasks/vocabulary.js";
 import type { ColorMode } from "../viz/heatmap-terminal.js";
-import { trainCommand } from "./train.js";
-import { loadForViz, runViz } from "./viz.js";
+import { loadRun, trainCommand } from "./train.js";
+import { runViz } from "./viz.js";
 
 export interface DemoOptions {
   steps: number;
@@ -64,7 +64,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   });
   const losses = lossCurve(trained.outDir);
 
-  const loaded = await loadForViz(trained.outDir);
+  const loaded = await loadRun(trained.outDir, "demo");
   const { model, task } = loaded;
   model.eval();
   // exact match on unseen dates (the test split shares no source text with training)
@@ -80,7 +80,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
   });
   const exactMatch = exact / seen;
-  opts.log(`loss ${losses.first.toFixed(3)} -> ${losses.last.toFixed(3)}; exact match on ${seen} unseen dates: ${(exactMatch * 100).toFixed(1)}%`);
+  opts.log(
+    `loss ${losses.first.toFixed(3)} -> ${losses.last.toFixed(3)}; exact match on ${seen} unseen dates: ${(exactMatch * 100).toFixed(1)}%`,
+  );
   const answer = (text: string): string =>
     noGrad(() => decodeTokens(task.vocabulary, model.predict(task.fromText!(text)).data as Int32Array));
   for (const text of SHOWCASE) opts.log(`  ${JSON.stringify(text).padEnd(28)} -> ${answer(text)}`);
@@ -96,7 +98,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   opts.log(`\nWhere the decoder looked while writing ${JSON.stringify(output)} for ${JSON.stringify(opts.input)}:`);
   opts.log(viz.terminal.trimEnd());
   for (const f of viz.files) opts.log(`wrote ${f}`);
-  opts.log(`\nNext: open ${join(trained.outDir, "viz", "report.html")} or try  engram viz ${trained.outDir} --input "4 July 1976" --format terminal`);
+  opts.log(
+    `\nNext: open ${join(trained.outDir, "viz", "report.html")} or try  engram viz ${trained.outDir} --input "4 July 1976" --format terminal`,
+  );
   return { firstLoss: losses.first, lastLoss: losses.last, exactMatch, output, files: viz.files };
 }
 

@@ -143,30 +143,49 @@ export interface EvalFlags {
   lengths?: [number, number];
 }
 
-export async function evalCommand(
-  checkpoint: string,
-  flags: EvalFlags,
-): Promise<{ meta: CheckpointMeta; metrics: Record<string, number> }> {
+/** A checkpoint's model and task, rebuilt with its weights. */
+export interface LoadedModel {
+  model: TaskModel;
+  task: Task;
+  /** What renderers show about the run (a loaded checkpoint has the whole CheckpointMeta). */
+  meta: Pick<CheckpointMeta, "model" | "step">;
+  /** The checkpoint file (metrics.jsonl lies beside it). */
+  path: string;
+}
+
+/**
+ * Loads a run directory or checkpoint file into its model and task. `op` names the command in
+ * errors; a model or task the checkpoint cannot rebuild is a bad file (CheckpointError), and a
+ * config implying another parameter count is refused before anything is allocated.
+ */
+export async function loadRun(checkpoint: string, op: string): Promise<LoadedModel & { meta: CheckpointMeta }> {
   const path = checkpointPath(checkpoint);
   const ck = await loadCheckpoint(path);
   const saved = ck.meta.task;
-  if (!saved) throw new CheckpointError(`eval: ${path} does not say which task it was trained on`);
-  // a model or task the checkpoint cannot rebuild is a bad file, not a usage error
+  if (!saved) throw new CheckpointError(`${op}: ${path} does not say which task it was trained on`);
   const fromFile = <T>(fn: () => T): T => {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof EngramError) throw new CheckpointError(`eval: ${path}: ${e.message}`);
+      if (e instanceof EngramError) throw new CheckpointError(`${op}: ${path}: ${e.message}`);
       throw e;
     }
   };
-  let task = fromFile(() => createTask(saved.name, saved.config));
-  if (flags.lengths) task = task.withLengths(flags.lengths[0], flags.lengths[1]);
+  const task = fromFile(() => createTask(saved.name, saved.config));
   const { model } = fromFile(() =>
     createModel(ck.meta.model.name, ck.meta.model.config, task, { expectParameters: weightCount(ck.model) }),
   );
   fromFile(() => model.loadStateDict(ck.model));
-  const training = (ck.meta.training ?? {}) as Partial<TrainingSettings>;
+  return { model, task, meta: ck.meta, path };
+}
+
+export async function evalCommand(
+  checkpoint: string,
+  flags: EvalFlags,
+): Promise<{ meta: CheckpointMeta; metrics: Record<string, number> }> {
+  const { model, task: saved, meta } = await loadRun(checkpoint, "eval");
+  const task = flags.lengths ? saved.withLengths(flags.lengths[0], flags.lengths[1]) : saved;
+  const training = (meta.training ?? {}) as Partial<TrainingSettings>;
   const trainer = new Trainer({
     model,
     optimizer: makeOptimizer(model, { steps: 1, batchSize: 1, lr: 1, optimizer: "sgd", seed: 0 }),
@@ -176,10 +195,10 @@ export async function evalCommand(
     steps: 1,
     batchSize: flags.batchSize ?? training.batchSize ?? 32,
     evalBatches: flags.batches ?? 8,
-    describe: { model: ck.meta.model },
+    describe: { model: meta.model },
     progress: false,
   });
-  return { meta: ck.meta, metrics: trainer.evaluate(flags.split ?? "test") };
+  return { meta, metrics: trainer.evaluate(flags.split ?? "test") };
 }
 
 export async function infoCommand(checkpoint: string): Promise<string[]> {

@@ -4,19 +4,16 @@
  * split, asks the model to `inspect` it, and writes the weight maps as SVG, PNG, an HTML report,
  * bertviz JSON, or prints them to the terminal.
  *
- * Loading and rendering are separate steps (`loadForViz`, `runViz`), so the rendering path is
+ * Loading and rendering are separate steps (`loadRun`, `runViz`), so the rendering path is
  * tested with any inspectable model, without the registry.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { noGrad } from "../autograd/engine.js";
-import { ArgumentError, CheckpointError, EngramError } from "../core/errors.js";
+import { ArgumentError } from "../core/errors.js";
 import { didYouMean } from "../core/suggest.js";
-import { createModel } from "../models/registry.js";
-import { isInspectable, type Inspection, type TaskModel } from "../models/task-model.js";
-import { createTask } from "../tasks/registry.js";
+import { isInspectable, type Inspection } from "../models/task-model.js";
 import type { Batch, Task } from "../tasks/task.js";
-import { loadCheckpoint, type CheckpointMeta } from "../train/checkpoint.js";
 import { bertvizJson } from "../viz/bertviz.js";
 import { heatmapPng } from "../viz/heatmap-png.js";
 import { heatmapSvg } from "../viz/heatmap-svg.js";
@@ -26,7 +23,9 @@ import { lineChartSvg } from "../viz/line-chart-svg.js";
 import { slug } from "../viz/markup.js";
 import { trainingCharts, type Chart } from "../viz/metrics-curves.js";
 import { checkInspection, selectMaps } from "../viz/weight-map.js";
-import { checkpointPath } from "./train.js";
+import { loadRun, type LoadedModel } from "./train.js";
+
+export type { LoadedModel } from "./train.js";
 
 export const VIZ_FORMATS = ["svg", "png", "html", "terminal", "bertviz"] as const;
 export type VizFormat = (typeof VIZ_FORMATS)[number];
@@ -45,15 +44,6 @@ export interface VizFlags {
   /** Terminal format: columns to fit and colour support. */
   width?: number;
   color?: ColorMode;
-}
-
-/** A checkpoint's model and task, rebuilt with its weights. */
-export interface LoadedModel {
-  model: TaskModel;
-  task: Task;
-  meta: Pick<CheckpointMeta, "model" | "step">;
-  /** The checkpoint file; curves are read from the metrics.jsonl beside it. */
-  path: string;
 }
 
 export interface VizResult {
@@ -78,29 +68,6 @@ export function parseFormats(list: string): VizFormat[] {
     if (!out.includes(f as VizFormat)) out.push(f as VizFormat);
   }
   return out;
-}
-
-/** Loads a run directory or checkpoint file into its model and task (as `engram eval` does). */
-export async function loadForViz(checkpoint: string): Promise<LoadedModel> {
-  const path = checkpointPath(checkpoint);
-  const ck = await loadCheckpoint(path);
-  const saved = ck.meta.task;
-  if (!saved) throw new CheckpointError(`viz: ${path} does not say which task it was trained on`);
-  const fromFile = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (e) {
-      // a model or task the checkpoint cannot rebuild is a bad file, not a usage error
-      if (e instanceof EngramError) throw new CheckpointError(`viz: ${path}: ${e.message}`);
-      throw e;
-    }
-  };
-  const task = fromFile(() => createTask(saved.name, saved.config));
-  let elements = 0;
-  for (const t of ck.model.values()) elements += t.size;
-  const { model } = fromFile(() => createModel(ck.meta.model.name, ck.meta.model.config, task, { expectParameters: elements }));
-  fromFile(() => model.loadStateDict(ck.model));
-  return { model, task, meta: ck.meta, path };
 }
 
 /** The one-example batch to inspect: from --input text, or example N of the test split (flags checked by checkVizFlags). */
@@ -207,7 +174,7 @@ export function checkVizFlags(flags: VizFlags): VizFormat[] {
 export async function vizCommand(
   checkpoint: string,
   flags: VizFlags,
-  load: (checkpoint: string) => Promise<LoadedModel> = loadForViz,
+  load: (checkpoint: string) => Promise<LoadedModel> = (c) => loadRun(c, "viz"),
 ): Promise<VizResult> {
   checkVizFlags(flags);
   return runViz(await load(checkpoint), flags);

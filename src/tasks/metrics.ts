@@ -5,6 +5,7 @@
  */
 import type { Tensor } from "../autograd/tensor.js";
 import { ArgumentError, fmtShape, ShapeError } from "../core/errors.js";
+import { reshape } from "../ops/shape.js";
 
 /** One metric: its mean is sum / count (count is tokens, bits or sequences, depending on the metric). */
 export interface MetricTotal {
@@ -88,4 +89,34 @@ export function predictedIds(op: string, predictions: Tensor, batch: number, voc
   throw new ShapeError(
     `${op}: predictions ${fmtShape(shape)} (${predictions.dtype}) must be int32 ids [${batch}, T] or float scores [${batch}, T, ${vocabularySize}]`,
   );
+}
+
+/**
+ * Metrics of a question-answering task (one answer token per example): `accuracy` and `error` over
+ * the rows the mask counts. Predictions are scores [B, V] or [B, 1, V], or ids [B, 1].
+ */
+export function answerMetrics(
+  op: string,
+  predictions: Tensor,
+  batch: { target: Tensor; mask: Tensor },
+  vocabularySize: number,
+): Evaluation {
+  predictions.assertAlive(op);
+  const rows = batch.target.shape[0]!;
+  const V = vocabularySize;
+  const scores2d = (predictions.dtype === "float32" || predictions.dtype === "float64") && predictions.ndim === 2;
+  if (scores2d && (predictions.shape[0] !== rows || predictions.shape[1] !== V)) {
+    throw new ShapeError(
+      `${op}: predictions ${fmtShape(predictions.shape)} must be scores [${rows}, ${V}], [${rows}, 1, ${V}] or ids [${rows}, 1]`,
+    );
+  }
+  const predicted = predictedIds(op, scores2d ? reshape(predictions, [rows, 1, V]) : predictions, rows, V);
+  let correct = 0;
+  let counted = 0;
+  for (let b = 0; b < rows; b++) {
+    if (batch.mask.data[b] === 0) continue;
+    counted++;
+    if (predicted(b, 0) === batch.target.data[b]) correct++;
+  }
+  return { accuracy: { sum: correct, count: counted }, error: { sum: counted - correct, count: counted } };
 }

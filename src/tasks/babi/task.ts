@@ -23,11 +23,10 @@
  * scores [B, 1, V] or [B, V].
  */
 import type { Tensor } from "../../autograd/tensor.js";
-import { ArgumentError, fmtShape, ShapeError } from "../../core/errors.js";
-import { reshape } from "../../ops/shape.js";
+import { ArgumentError } from "../../core/errors.js";
 import { Generator } from "../../core/rng.js";
 import { resolveConfig, SEED_BOUNDS } from "../config.js";
-import { predictedIds, type Evaluation } from "../metrics.js";
+import { answerMetrics, type Evaluation } from "../metrics.js";
 import { hashWords } from "../seeding.js";
 import { checkBatchArgs, checkEvaluateBatch, tensorOf, type Batch, type Split, type Task } from "../task.js";
 import { SPECIAL_TOKENS } from "../vocabulary.js";
@@ -264,26 +263,8 @@ export class BabiTask implements Task {
   }
 
   evaluate(predictions: Tensor, batch: Batch): Evaluation {
-    const op = `${this.name}.evaluate`;
-    checkEvaluateBatch(op, batch);
-    predictions.assertAlive(op);
-    const rows = batch.target.shape[0]!;
-    const V = this.vocabulary.length;
-    const scores2d = (predictions.dtype === "float32" || predictions.dtype === "float64") && predictions.ndim === 2;
-    if (scores2d && (predictions.shape[0] !== rows || predictions.shape[1] !== V)) {
-      throw new ShapeError(
-        `${op}: predictions ${fmtShape(predictions.shape)} must be scores [${rows}, ${V}], [${rows}, 1, ${V}] or ids [${rows}, 1]`,
-      );
-    }
-    const predicted = predictedIds(op, scores2d ? reshape(predictions, [rows, 1, V]) : predictions, rows, V);
-    let correct = 0;
-    let counted = 0;
-    for (let b = 0; b < rows; b++) {
-      if (batch.mask.data[b] === 0) continue;
-      counted++;
-      if (predicted(b, 0) === batch.target.data[b]) correct++;
-    }
-    return { accuracy: { sum: correct, count: counted }, error: { sum: counted - correct, count: counted } };
+    checkEvaluateBatch(`${this.name}.evaluate`, batch);
+    return answerMetrics(`${this.name}.evaluate`, predictions, batch, this.vocabulary.length);
   }
 
   /** Stories have no length range; a clear refusal beats silently returning the same task. */
