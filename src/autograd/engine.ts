@@ -55,10 +55,18 @@ export function record(
   return out;
 }
 
-/** Tensor addition used to accumulate gradients; supplied by the ops layer (which sits above this one). */
-let addFn: ((a: Tensor, b: Tensor) => Tensor) | null = null;
-export function setGradAccumulator(fn: (a: Tensor, b: Tensor) => Tensor): void {
+type AddFn = (a: Tensor, b: Tensor) => Tensor;
+type AddIntoFn = (dst: Tensor, src: Tensor) => void;
+
+/**
+ * Tensor addition (recorded under createGraph) and in-place dst += src (same shape and dtype) used
+ * to accumulate gradients; supplied by the ops layer (which sits above this one).
+ */
+let addFn: AddFn | null = null;
+let addIntoFn: AddIntoFn | null = null;
+export function setGradAccumulator(fn: AddFn, into: AddIntoFn): void {
   addFn = fn;
+  addIntoFn = into;
 }
 
 export interface BackwardOptions {
@@ -131,16 +139,28 @@ export function runBackward(
       `backward: seed gradient dtype ${seed.dtype} does not match output dtype ${root.dtype} (shape ${fmtShape(root.shape)})`,
     );
   }
-  if (addFn === null) throw new EngramError("backward: ops layer not loaded");
+  if (addFn === null || addIntoFn === null) throw new EngramError("backward: ops layer not loaded");
   const add = addFn;
+  const addInto = addIntoFn;
   const wanted = inputs ? new Map(inputs.map((t, i) => [t, i])) : null;
   const results: (Tensor | null)[] | undefined = inputs ? inputs.map(() => null) : undefined;
 
   withGradMode(opts.createGraph === true, () => {
     const grads = new Map<Tensor, Tensor>([[root, grad0]]);
+    // Sums this pass allocated, still waiting in `grads`: no op or caller holds them yet, so further
+    // contributions are added in place (a tensor used at every step of a loop then costs one buffer,
+    // not one per step). Backward rules may hand the same tensor to several inputs, so a gradient an
+    // op returned is never written to; a recorded pass (createGraph) keeps every sum a graph node.
+    const owned = new Set<Tensor>();
     const accumulate = (t: Tensor, g: Tensor): void => {
       const prev = grads.get(t);
-      grads.set(t, prev ? add(prev, g) : g);
+      if (!prev) grads.set(t, g);
+      else if (owned.has(prev) && prev.dtype === g.dtype) addInto(prev, g);
+      else {
+        const sum = add(prev, g);
+        if (opts.createGraph !== true) owned.add(sum);
+        grads.set(t, sum);
+      }
     };
     const order = topoOrder(root);
     const needed = wanted ? nodesLeadingTo(order, wanted) : null;
@@ -148,10 +168,12 @@ export function runBackward(
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
+      // from here on g is handed out (to t's backward, .grad or grad()'s results): never written again
+      owned.delete(g);
       if (wanted?.has(t)) results![wanted.get(t)!] = g;
       if (t.gradFn === null) {
         // leaf
-        if (!wanted) depositLeafGrad(t, g, add);
+        if (!wanted) depositLeafGrad(t, g, add, addInto);
         continue;
       }
       // grad() runs (and frees) only the part of the graph between root and its inputs, so tensors
@@ -171,7 +193,7 @@ export function runBackward(
             `backward: ${fn.name} produced a gradient of shape ${fmtShape(gi.shape)} for an input of shape ${fmtShape(inp.shape)}`,
           );
         }
-        if (inp.gradFn === null && !wanted) depositLeafGrad(inp, gi, add);
+        if (inp.gradFn === null && !wanted) depositLeafGrad(inp, gi, add, addInto);
         else accumulate(inp, gi);
       });
       // Like PyTorch, createGraph keeps the graph by default: the recorded backward refers to forward
@@ -185,12 +207,14 @@ export function runBackward(
   return results;
 }
 
-function depositLeafGrad(t: Tensor, g: Tensor, add: (a: Tensor, b: Tensor) => Tensor): void {
+function depositLeafGrad(t: Tensor, g: Tensor, add: AddFn, addInto: AddIntoFn): void {
   if (!t.requiresGrad) return;
   if (t.grad === null) {
     // Backward rules may hand the same tensor to several inputs (add passes its gradient through),
     // and leaf grads are later accumulated in place, so a plain gradient is copied once here.
     t.grad = g.gradFn ? g : new Tensor(g.data.slice(), t.shape, g.dtype);
+  } else if (g.gradFn === null && t.grad.gradFn === null && g.dtype === t.grad.dtype) {
+    addInto(t.grad, g); // one kernel call: a weight used at every step of a loop gets a deposit per step
   } else if (g.gradFn === null && t.grad.gradFn === null) {
     const d = t.grad.data;
     const s = g.data;

@@ -299,6 +299,19 @@ function binaryGrad(op: BinaryOp, x: Tensor, y: Tensor, out: Tensor, g: Tensor):
 }
 
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary("add", a, b);
+
+/**
+ * dst += src in place, for two contiguous tensors of one float dtype and shape (the autograd
+ * engine's gradient sums; callers check shapes and dtypes). Not recorded: no graph sees it.
+ */
+export function addInto(dst: Tensor, src: Tensor): void {
+  const layout = SCRATCH_LAYOUT;
+  layout[0] = 1;
+  layout[1] = dst.size;
+  layout[2] = 1;
+  layout[3] = 1;
+  K.binary(B.add, dst.data, src.data, dst.data, layout); // elementwise: in place is safe
+}
 export const sub = (a: TensorLike, b: TensorLike): Tensor => binary("sub", a, b);
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary("mul", a, b);
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary("div", a, b);

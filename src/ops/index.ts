@@ -4,10 +4,10 @@
  * and are imported from their files, never exposed.
  */
 import { setGradAccumulator } from "../autograd/engine.js";
-import { add } from "./elementwise.js";
+import { add, addInto } from "./elementwise.js";
 
-// The engine accumulates gradients with the ops layer's broadcasting add.
-setGradAccumulator(add);
+// The engine accumulates gradients with the ops layer's add (recorded under createGraph) and its in-place sum.
+setGradAccumulator(add, addInto);
 
 export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, linspace, eye, type CreateOptions } from "./creation.js";
 export {
