@@ -7,9 +7,12 @@ Reads a JSON request on stdin:
 Prints one JSON line: {"info": {...}, "rows": [...]} or {"skipped": "reason"}.
 
 Each model does the math of its Engram twin (src/memory/*.ts) with the same sizes, written the way
-a PyTorch user would (nn.LSTMCell controller over [x_t, r_{t-1}], batched matmuls for addressing);
-a "train" call is zero_grad + forward over the whole sequence + BCE-with-logits loss + backward +
-optimizer step (RMSprop lr 1e-4, alpha 0.95, momentum 0.9, as the NTM paper / pytorch-ntm).
+a PyTorch user would (nn.LSTMCell controller over [x_t, r_{t-1}], batched matmuls for addressing,
+F.embedding lookups for MemN2N's tables); a "train" call is zero_grad + forward over the whole
+sequence + loss + backward (+ gradient clipping where the model's spec trains with it) + optimizer
+step: NTM and DNC BCE-with-logits and RMSprop lr 1e-4, alpha 0.95, momentum 0.9 (the NTM paper /
+pytorch-ntm); MemN2N cross-entropy, norm clip 40, SGD lr 0.01 momentum 0.9; fast weights
+cross-entropy, norm clip 5, Adam lr 1e-3.
 Timing is torch_engine.py's (bench/harness.ts's plan).
 """
 
@@ -166,11 +169,142 @@ class DNC:
         return self.out(torch.stack(outs, 1))
 
 
+def position_encoding(torch, ids, d):
+    """ids (..., J_max) with PAD 0 after each row's words -> l (..., J_max, d), l_kj = (1 - j/J) - (k/d)(1 - 2j/J)
+    over the row's own J words (src/memory/memn2n.ts's paper formula), 0 on PAD."""
+    J = (ids != 0).sum(-1, keepdim=True).clamp(min=1).unsqueeze(-1).float()
+    j = torch.arange(1, ids.shape[-1] + 1).float().view(*([1] * (ids.dim() - 1)), -1, 1)
+    k = torch.arange(1, d + 1).float() / d
+    return ((1 - j / J) - k * (1 - 2 * j / J)) * (ids != 0).unsqueeze(-1)
+
+
+def sentences(torch, rows, width, vocab):
+    """rows x width ids: each row 3..width words from 1..vocab - 1, then PAD (0)."""
+    lengths = torch.randint(3, width + 1, (rows, 1))
+    return torch.randint(1, vocab, (rows, width)) * (torch.arange(width) < lengths)
+
+
+class MemN2N:
+    """src/memory/memn2n.ts MemN2N, adjacent tying (tables 0..K, B = A^1, C^k = A^{k+1}, W^T = C^K), temporal rows."""
+
+    def __init__(self, torch, s):
+        self.torch, self.s = torch, s
+        v, d, k, n = s["vocab"], s["dim"], s["hops"], s["sentences"]
+        self.tables = [(torch.randn(v, d) * 0.1).requires_grad_() for _ in range(k + 1)]
+        self.temporal = [(torch.randn(n, d) * 0.1).requires_grad_() for _ in range(k + 1)]
+
+    def parameters(self):
+        return [*self.tables, *self.temporal]
+
+    def forward(self, story, story_pe, query, query_pe, ages, keep):
+        torch, k = self.torch, self.s["hops"]
+        F = torch.nn.functional
+        # each table's sentence encodings once: adjacent tying uses C^k's again as A^{k+1}'s
+        encoded = [(F.embedding(story, t) * story_pe).sum(2) for t in self.tables[:k + 1]]  # (B, S, d)
+        u = (F.embedding(query, self.tables[0]) * query_pe).sum(1)  # (B, d)
+        for hop in range(k):
+            m = encoded[hop] + F.embedding(ages, self.temporal[hop])
+            c = encoded[hop + 1] + F.embedding(ages, self.temporal[hop + 1])
+            scores = torch.bmm(m, u.unsqueeze(2)).squeeze(2).masked_fill(~keep, float("-inf"))
+            p = F.softmax(scores, -1)
+            u = u + torch.bmm(p.unsqueeze(1), c).squeeze(1)
+        return u @ self.tables[k].t()
+
+
+class FastWeightsQA:
+    """src/memory/fast-weights.ts FastWeightsQA, attention formulation (A_{t-1} h = sum_tau eta lambda^(t-1-tau) h_tau (h_tau . h))."""
+
+    def __init__(self, torch, s):
+        nn = torch.nn
+        self.torch, self.s = torch, s
+        v, h = s["vocab"], s["hidden"]
+        self.input = nn.Linear(v, h)
+        self.recurrent = nn.Parameter(0.05 * torch.eye(h))
+        self.norm = nn.LayerNorm(h)
+        self.hidden = nn.Linear(h, s["head"])
+        self.out = nn.Linear(s["head"], v)
+
+    def parameters(self):
+        return [*self.input.parameters(), self.recurrent, *self.norm.parameters(), *self.hidden.parameters(), *self.out.parameters()]
+
+    def forward(self, ids, lengths):
+        torch, s = self.torch, self.s
+        F = torch.nn.functional
+        b, steps = ids.shape
+        eta, decay = s["fast_lr"], s["decay"]
+        proj = self.input(F.one_hot(ids, s["vocab"]).float())  # (B, T, H): C x_t + b
+        h = torch.zeros(b, s["hidden"])
+        states = []
+        for t in range(steps):
+            pre = proj[:, t] + h @ self.recurrent.t()
+            if t == 0:
+                h = F.relu(self.norm(pre))
+            else:
+                past = torch.stack(states, 1)  # (B, t, H)
+                coef = eta * decay ** torch.arange(t - 1, -1, -1, dtype=torch.float32)
+                weighted = past * coef.view(1, t, 1)
+                hs = F.relu(pre)
+                scores = torch.bmm(past, hs.unsqueeze(2))  # (B, t, 1)
+                h = F.relu(self.norm(pre + torch.bmm(scores.transpose(1, 2), weighted).squeeze(1)))
+            states.append(h)
+        last = torch.stack(states, 1)[torch.arange(b), lengths - 1]
+        return self.out(F.relu(self.hidden(last)))
+
+
+def memn2n_workload(torch, spec):
+    b, n, w = spec["batch"], spec["sentences"], spec["words"]
+    model = MemN2N(torch, spec)
+    story = sentences(torch, b * n, w, spec["vocab"]).view(b, n, w)
+    query = sentences(torch, b, spec["query_words"], spec["vocab"])
+    story_pe, query_pe = position_encoding(torch, story, spec["dim"]), position_encoding(torch, query, spec["dim"])
+    ages = (n - 1 - torch.arange(n)).expand(b, n)  # every story holds n sentences; age 0 = the most recent
+    keep = torch.ones(b, n, dtype=torch.bool)
+    answer = torch.randint(1, spec["vocab"], (b,))
+    params = model.parameters()
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9)
+    F = torch.nn.functional
+
+    def train():
+        opt.zero_grad()
+        loss = F.cross_entropy(model.forward(story, story_pe, query, query_pe, ages, keep), answer)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 40)
+        opt.step()
+        return loss
+
+    return train
+
+
+def fast_weights_workload(torch, spec):
+    b, steps, v = spec["batch"], spec["steps"], spec["vocab"]
+    model = FastWeightsQA(torch, spec)
+    ids = torch.randint(1, v, (b, steps))
+    lengths = torch.full((b,), steps)
+    answer = torch.randint(1, v, (b,))
+    params = model.parameters()
+    opt = torch.optim.Adam(params, lr=1e-3)
+    F = torch.nn.functional
+
+    def train():
+        opt.zero_grad()
+        loss = F.cross_entropy(model.forward(ids, lengths), answer)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5)
+        opt.step()
+        return loss
+
+    return train
+
+
 MODELS = {"ntm": NTM, "dnc": DNC}
 
 
 def workload(torch, spec):
     torch.manual_seed(0)
+    if spec["kind"] == "memn2n":
+        return memn2n_workload(torch, spec)
+    if spec["kind"] == "fast-weights":
+        return fast_weights_workload(torch, spec)
     model = MODELS[spec["kind"]](torch, spec)
     b, steps = spec["batch"], spec["steps"]
     x = torch.randint(0, 2, (b, steps, spec["input"])).float()

@@ -6,6 +6,11 @@
  *   NTM   copy task, batch 16, sequences of 20 8-bit vectors (41 steps: input, delimiter, recall),
  *         LSTM-100 controller, 128 x 20 memory, one read and one write head, RMSprop
  *   DNC   the same sequences, LSTM-64 controller, 16 x 16 memory, 4 read heads (deepmind/dnc's setting)
+ *   MemN2N  bAbI task 1's vocabulary and sentence width, 50 sentences per story, batch 32, d = 20,
+ *         3 hops, adjacent tying, position and temporal encoding, SGD (momentum 0.9), norm clip 40
+ *   fast weights  associative retrieval (K = 4: 11 symbols), batch 128, H = 64, S = 1, layer norm,
+ *         the attention formulation, a 100-unit ReLU head, Adam, norm clip 5
+ * (the MemN2N and fast-weights settings are their model specs' training settings).
  *
  * Every contender runs with the native backend's thread count and, when that is above 1, again
  * on one thread (on a machine whose cores are shared, multi-threaded times mostly measure contention).
@@ -50,6 +55,29 @@ type MemorySpec =
       slots: number;
       width: number;
       reads: number;
+    }
+  | {
+      kind: "memn2n";
+      threads: number;
+      batch: number;
+      /** Sentences per story (all real), words per sentence and per question. */
+      sentences: number;
+      words: number;
+      query_words: number;
+      vocab: number;
+      dim: number;
+      hops: number;
+    }
+  | {
+      kind: "fast-weights";
+      threads: number;
+      batch: number;
+      steps: number;
+      vocab: number;
+      hidden: number;
+      head: number;
+      decay: number;
+      fast_lr: number;
     };
 
 interface Spec {
@@ -61,13 +89,20 @@ interface Spec {
 const GROUP = "Memory networks: one training step (forward, loss, backward, optimizer step; time per call)";
 
 const CONTENDER_DESCRIPTIONS: Record<string, string> = {
-  pytorch: "PyTorch CPU: nn.LSTMCell controller, addressing written with batched tensor ops, torch.optim (bench/peers/torch_memory.py)",
-  "engram-native": "Engram, native backend: NtmTagger / DncTagger (src/memory), the same optimizer",
+  pytorch:
+    "PyTorch CPU: the same models written with nn.LSTMCell, F.embedding, batched tensor ops, torch.optim (bench/peers/torch_memory.py)",
+  "engram-native": "Engram, native backend: NtmTagger / DncTagger / MemN2N / FastWeightsQA (src/memory), the same optimizer",
   "engram-ts": "Engram, ts backend (portable TypeScript kernels), same model",
 };
 
 /** Copy-task sequences of 20 vectors: 8 bits (+ delimiter channel) in, 8 bits out, 2 * 20 + 1 steps. */
 const COPY = { batch: 16, steps: 41, input: 9, output: 8 } as const;
+
+/** bAbI task 1 as createTask("babi") generates it: 26 ids (PAD and specials included), 6-word sentences and questions. */
+const BABI1 = { vocab: 26, words: 6, query_words: 6 } as const;
+
+/** Associative retrieval with K = 4 pairs (createTask("associative-retrieval")): 40 ids, k1 v1 .. k4 v4 ? ? q. */
+const RETRIEVAL = { vocab: 40, steps: 11 } as const;
 
 /** Harness ratio (PyTorch time / Engram time) for an Engram time / PyTorch time target, rounded up. */
 const minRatio = (timeRatio: number): number => Math.ceil(100 / timeRatio) / 100;
@@ -88,6 +123,16 @@ const ENTRIES: Entry[] = [
   {
     name: "DNC train step (B16, 41 steps, LSTM-64, 16x16 memory, 4 read heads, RMSprop)",
     mem: (threads) => ({ kind: "dnc", threads, ...COPY, hidden: 64, slots: 16, width: 16, reads: 4 }),
+  },
+  {
+    name: "MemN2N train step (B32, 50 sentences, d=20, 3 hops, adjacent tying, PE + TE, SGD)",
+    target: 0.5,
+    mem: (threads) => ({ kind: "memn2n", threads, batch: 32, sentences: 50, ...BABI1, dim: 20, hops: 3 }),
+  },
+  {
+    name: "fast-weights train step (associative retrieval K=4, B128, hidden 64, S=1, layer norm, Adam)",
+    target: 0.5,
+    mem: (threads) => ({ kind: "fast-weights", threads, batch: 128, ...RETRIEVAL, hidden: 64, head: 100, decay: 0.95, fast_lr: 0.5 }),
   },
 ];
 
@@ -127,6 +172,9 @@ function timingParams(m: Measurement): Record<string, unknown> {
 interface Models {
   NtmTagger: typeof import("../../src/memory/ntm.js").NtmTagger;
   DncTagger: typeof import("../../src/memory/dnc.js").DncTagger;
+  MemN2N: typeof import("../../src/memory/memn2n.js").MemN2N;
+  FastWeightsQA: typeof import("../../src/memory/fast-weights.js").FastWeightsQA;
+  createTask: typeof import("../../src/tasks/index.js").createTask;
 }
 
 /** Random bits, like the copy task's inputs and targets. */
@@ -134,9 +182,77 @@ function bits(eg: Engram, shape: number[], gen: InstanceType<Engram["Generator"]
   return eg.noGrad(() => eg.cast(eg.gt(eg.rand(shape, { generator: gen }), 0.5), "float32"));
 }
 
+/** rows x width word ids: each row 3..width words drawn from 1..vocab - 1, then PAD (0). */
+function sentences(rows: number, width: number, vocab: number, gen: InstanceType<Engram["Generator"]>): Int32Array {
+  const ids = new Int32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const n = gen.randint(3, width + 1);
+    for (let j = 0; j < n; j++) ids[r * width + j] = gen.randint(1, vocab);
+  }
+  return ids;
+}
+
+function sameSizes(what: string, actual: readonly number[], expected: readonly number[]): void {
+  if (actual.join() !== expected.join())
+    throw new Error(`${what}: the task's sizes ${actual.join("x")} are not the spec's ${expected.join("x")}`);
+}
+
 /** The train step on the current backend; returns the loss for a sanity check. */
 function engramWorkload(eg: Engram, models: Models, s: MemorySpec): () => number {
   const gen = new eg.Generator(0);
+  if (s.kind === "memn2n") {
+    const babi = models.createTask("babi");
+    const sample = babi.batch("train", 1, 0);
+    sameSizes("memn2n", [babi.inputSize, sample.input.shape[2]!, sample.query!.shape[1]!], [s.vocab, s.words, s.query_words]);
+    const model = new models.MemN2N(s.vocab, {
+      embeddingDim: s.dim,
+      hops: s.hops,
+      memorySize: s.sentences,
+      randomNoise: 0,
+      generator: gen,
+    });
+    const story = new eg.Tensor(sentences(s.batch * s.sentences, s.words, s.vocab, gen), [s.batch, s.sentences, s.words], "int32");
+    const query = new eg.Tensor(sentences(s.batch, s.query_words, s.vocab, gen), [s.batch, s.query_words], "int32");
+    const lengths = new eg.Tensor(new Int32Array(s.batch).fill(s.sentences), [s.batch], "int32");
+    const answer = new eg.Tensor(
+      Int32Array.from({ length: s.batch }, () => gen.randint(1, s.vocab)),
+      [s.batch],
+      "int32",
+    );
+    const params = model.parameters();
+    const opt = new eg.optim.SGD(params, { lr: 0.01, momentum: 0.9 });
+    return () => {
+      opt.zeroGrad();
+      const loss = eg.crossEntropy(model.forward(story, query, { lengths }).logits, answer);
+      loss.backward();
+      eg.optim.clipGradNorm(params, 40);
+      opt.step();
+      return loss.item();
+    };
+  }
+  if (s.kind === "fast-weights") {
+    const task = models.createTask("associative-retrieval");
+    const batch = task.batch("train", s.batch, 0);
+    sameSizes("fast-weights", [task.inputSize, ...batch.input.shape], [s.vocab, s.batch, s.steps]);
+    const model = new models.FastWeightsQA(s.vocab, s.hidden, {
+      headSize: s.head,
+      decay: s.decay,
+      fastLearningRate: s.fast_lr,
+      innerSteps: 1,
+      layerNorm: true,
+      generator: gen,
+    });
+    const params = model.parameters();
+    const opt = new eg.optim.Adam(params, { lr: 1e-3 });
+    return () => {
+      opt.zeroGrad();
+      const loss = model.loss(batch);
+      loss.backward();
+      eg.optim.clipGradNorm(params, 5);
+      opt.step();
+      return loss.item();
+    };
+  }
   const model =
     s.kind === "ntm"
       ? new models.NtmTagger(s.input, s.output, {
@@ -270,6 +386,9 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
     models = {
       NtmTagger: (await import("../../src/memory/ntm.js")).NtmTagger,
       DncTagger: (await import("../../src/memory/dnc.js")).DncTagger,
+      MemN2N: (await import("../../src/memory/memn2n.js")).MemN2N,
+      FastWeightsQA: (await import("../../src/memory/fast-weights.js")).FastWeightsQA,
+      createTask: (await import("../../src/tasks/index.js")).createTask,
     };
   } catch (err) {
     loadError = `Engram failed to load: ${errorMessage(err)}`;
@@ -294,8 +413,10 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   }
   const torchInfo = await runTorch(ctx, specs, put, notes);
   if (torchInfo) contenders["pytorch"] = { ...torchInfo };
-  notes.push("loss: BCE-with-logits over every step; optimizer: RMSprop lr 1e-4, alpha 0.95, momentum 0.9 (pytorch-ntm's)");
-  notes.push("targets: NTM Engram native time <= 0.5 x PyTorch time (ratio >= 2.00); DNC reported");
+  notes.push("NTM, DNC: BCE-with-logits over every step; RMSprop lr 1e-4, alpha 0.95, momentum 0.9 (pytorch-ntm's)");
+  notes.push("MemN2N: cross-entropy, gradient norm clipped to 40, SGD lr 0.01 momentum 0.9; no random noise, no linear start");
+  notes.push("fast weights: cross-entropy on the answer, gradient norm clipped to 5, Adam lr 1e-3");
+  notes.push("targets: NTM, MemN2N and fast-weights Engram native time <= 0.5 x PyTorch time (ratio >= 2.00); DNC reported");
   const described: Record<string, Record<string, unknown>> = {};
   for (const id of new Set(specs.flatMap((s) => s.contenders)))
     described[id] = { description: CONTENDER_DESCRIPTIONS[id] ?? id, ...contenders[id] };
@@ -307,6 +428,6 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
 
 export const memorySuite: Suite = {
   name: "memory",
-  description: "Memory-augmented network train steps (NTM copy, DNC) vs PyTorch",
+  description: "Memory-augmented network train steps (NTM copy, DNC, MemN2N, fast weights) vs PyTorch",
   run,
 };
