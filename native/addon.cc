@@ -22,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 5;
+constexpr int kAbiVersion = 6;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -473,6 +473,89 @@ Napi::Value GruCellGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Every id of `ids` (int32) in [0, bound).
+bool ids_below(const Array& ids, int64_t n, int64_t bound) {
+  const int32_t* x = static_cast<const int32_t*>(ids.data);
+  for (int64_t i = 0; i < n; ++i)
+    if (x[i] < 0 || x[i] >= bound) return false;
+  return true;
+}
+
+Napi::Value SentenceEncode(const Napi::CallbackInfo& info) {
+  Call c(info, "sentenceEncode", 9);
+  Array ids = c.array(0), table = c.array(1), temporal{}, ages{}, out = c.array(4);
+  const bool hasT = c.optional(2, &temporal), hasA = c.optional(3, &ages);
+  int64_t rows = c.integer(5), words = c.integer(6), dim = c.integer(7);
+  const bool position = c.boolean(8);
+  if (c.failed) return info.Env().Undefined();
+  if (hasT != hasA || ids.type != engram::I32 || (hasA && ages.type != engram::I32) || !memory_sizes_ok({rows, words, dim}) ||
+      dim == 0 || !has_length(ids, rows * words) || !has_length(out, rows * dim) || (hasA && !has_length(ages, rows)))
+    c.fail("operands do not match the sizes");
+  else if (!ids_below(ids, rows * words, int64_t(table.length) / dim) ||
+           (hasA && !ids_below(ages, rows, int64_t(temporal.length) / dim)))
+    c.fail("an id or age is outside its table");
+  if (!c.failed) c.done(engram::sentence_encode(ids, table, hasT ? &temporal : nullptr, hasA ? &ages : nullptr, out, rows, words, dim, position));
+  return info.Env().Undefined();
+}
+
+Napi::Value SentenceEncodeGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "sentenceEncodeGrad", 9);
+  Array ids = c.array(0), ages{}, g = c.array(2), dtable = c.array(3), dtemporal{};
+  const bool hasA = c.optional(1, &ages), hasT = c.optional(4, &dtemporal);
+  int64_t rows = c.integer(5), words = c.integer(6), dim = c.integer(7);
+  const bool position = c.boolean(8);
+  if (c.failed) return info.Env().Undefined();
+  if (hasT != hasA || ids.type != engram::I32 || (hasA && ages.type != engram::I32) || !memory_sizes_ok({rows, words, dim}) ||
+      dim == 0 || !has_length(ids, rows * words) || !has_length(g, rows * dim) || (hasA && !has_length(ages, rows)))
+    c.fail("operands do not match the sizes");
+  else if (!ids_below(ids, rows * words, int64_t(dtable.length) / dim) ||
+           (hasA && !ids_below(ages, rows, int64_t(dtemporal.length) / dim)))
+    c.fail("an id or age is outside its table");
+  if (!c.failed)
+    c.done(engram::sentence_encode_grad(ids, hasA ? &ages : nullptr, g, dtable, hasT ? &dtemporal : nullptr, rows, words, dim, position));
+  return info.Env().Undefined();
+}
+
+int64_t fast_weights_saved(int64_t b, int64_t t, int64_t h) { return t * b * (2 * h + 1 + t); }
+
+Napi::Value FastWeightsSequence(const Napi::CallbackInfo& info) {
+  Call c(info, "fastWeightsSequence", 13);
+  Array xp = c.array(0), w = c.array(1), gain{}, bias{}, out = c.array(4), saved{};
+  const bool hasG = c.optional(2, &gain), hasB = c.optional(3, &bias), hasS = c.optional(5, &saved);
+  int64_t b = c.integer(6), t = c.integer(7), h = c.integer(8);
+  const double decay = c.number(9), eta = c.number(10);
+  const bool relu = c.boolean(11);
+  const double eps = c.number(12);
+  if (c.failed) return info.Env().Undefined();
+  if (hasG != hasB || !memory_sizes_ok({b, t, h}) || b * t * h > (int64_t(1) << 40) || !has_length(xp, b * t * h) ||
+      !has_length(out, b * t * h) || !has_length(w, h * h) || (hasG && (!has_length(gain, h) || !has_length(bias, h))) ||
+      (hasS && !has_length(saved, fast_weights_saved(b, t, h))))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed)
+    c.done(engram::fast_weights_sequence(xp, w, hasG ? &gain : nullptr, hasB ? &bias : nullptr, out, hasS ? &saved : nullptr, b, t,
+                                         h, decay, eta, relu, eps));
+  return info.Env().Undefined();
+}
+
+Napi::Value FastWeightsSequenceGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "fastWeightsSequenceGrad", 15);
+  Array w = c.array(0), gain{}, out = c.array(2), saved = c.array(3), g = c.array(4), dxp = c.array(5), dw = c.array(6), dgain{},
+        dbias{};
+  const bool hasG = c.optional(1, &gain), hasDG = c.optional(7, &dgain), hasDB = c.optional(8, &dbias);
+  int64_t b = c.integer(9), t = c.integer(10), h = c.integer(11);
+  const double decay = c.number(12), eta = c.number(13);
+  const bool relu = c.boolean(14);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, t, h}) || b * t * h > (int64_t(1) << 40) || !has_length(out, b * t * h) || !has_length(g, b * t * h) ||
+      !has_length(dxp, b * t * h) || !has_length(w, h * h) || !has_length(dw, h * h) || (hasG && !has_length(gain, h)) ||
+      (hasDG && !has_length(dgain, h)) || (hasDB && !has_length(dbias, h)) || !has_length(saved, fast_weights_saved(b, t, h)))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed)
+    c.done(engram::fast_weights_sequence_grad(w, hasG ? &gain : nullptr, out, saved, g, dxp, dw, hasDG ? &dgain : nullptr,
+                                              hasDB ? &dbias : nullptr, b, t, h, decay, eta, relu));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- optimizer updates
 
 // The TypeScript routing checks buffer lengths too; checking here as well keeps a wrong binding
@@ -655,6 +738,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memoryWriteGrad", Napi::Function::New(env, MemoryWriteGrad, "memoryWriteGrad"));
   exports.Set("gruCell", Napi::Function::New(env, GruCell, "gruCell"));
   exports.Set("gruCellGrad", Napi::Function::New(env, GruCellGrad, "gruCellGrad"));
+  exports.Set("sentenceEncode", Napi::Function::New(env, SentenceEncode, "sentenceEncode"));
+  exports.Set("sentenceEncodeGrad", Napi::Function::New(env, SentenceEncodeGrad, "sentenceEncodeGrad"));
+  exports.Set("fastWeightsSequence", Napi::Function::New(env, FastWeightsSequence, "fastWeightsSequence"));
+  exports.Set("fastWeightsSequenceGrad", Napi::Function::New(env, FastWeightsSequenceGrad, "fastWeightsSequenceGrad"));
   exports.Set("sdpaForward", Napi::Function::New(env, SdpaForward, "sdpaForward"));
   exports.Set("sdpaBackward", Napi::Function::New(env, SdpaBackward, "sdpaBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));

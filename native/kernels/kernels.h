@@ -157,6 +157,20 @@ bool memory_write(const Array& m, const Array& w, const Array& e, const Array& a
 bool memory_write_grad(const Array& m, const Array& w, const Array& e, const Array& a, const Array& g, const Array& dm,
                        const Array& dw, const Array& de, const Array& da, int64_t batch, int64_t heads, int64_t n,
                        int64_t width);
+// MemN2N sentence encoding (ids, ages int32; the rest float32; temporal and ages null together when
+// absent); ids and ages in range: the caller checks.
+bool sentence_encode(const Array& ids, const Array& table, const Array* temporal, const Array* ages, const Array& out,
+                     int64_t rows, int64_t words, int64_t dim, bool position);
+bool sentence_encode_grad(const Array& ids, const Array* ages, const Array& g, const Array& dtable, const Array* dtemporal,
+                          int64_t rows, int64_t words, int64_t dim, bool position);
+// Fast-weights recurrence over a sequence (attention form, one inner step); gain and bias null without
+// layer norm, saved null when no backward follows.
+bool fast_weights_sequence(const Array& xp, const Array& w, const Array* gain, const Array* bias, const Array& out,
+                           const Array* saved, int64_t batch, int64_t steps, int64_t hidden, double decay, double eta,
+                           bool relu, double eps);
+bool fast_weights_sequence_grad(const Array& w, const Array* gain, const Array& out, const Array& saved, const Array& g,
+                                const Array& dxp, const Array& dw, const Array* dgain, const Array* dbias, int64_t batch,
+                                int64_t steps, int64_t hidden, double decay, double eta, bool relu);
 
 // ---- optimizer updates (optim.cc), float32 only, in place over p.length elements; every other
 // buffer must hold at least that many. Optional state buffers are null when absent.

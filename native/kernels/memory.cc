@@ -304,4 +304,292 @@ bool memory_write_grad(const Array& m, const Array& w, const Array& e, const Arr
   return true;
 }
 
+// ---------------------------------------------------------------- MemN2N sentence encoding
+
+namespace {
+
+// Words of row r up to its last non-PAD one.
+int64_t row_length(const int32_t* ids, int64_t r, int64_t words) {
+  int64_t J = 0;
+  for (int64_t j = 0; j < words; ++j)
+    if (ids[r * words + j] != 0) J = j + 1;
+  return J;
+}
+
+// The paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) for word j (1-based) of J is a_j + kd[k] b_j with
+// a_j = 1 - j/J, b_j = 2j/J - 1 and kd[k] = k/d (k 1-based); bow: a = 1, b = 0.
+inline void position_terms(bool position, int64_t j, int64_t J, double* a, double* b) {
+  *a = position ? 1.0 - double(j) / double(J) : 1.0;
+  *b = position ? 2.0 * double(j) / double(J) - 1.0 : 0.0;
+}
+
+std::vector<double> dim_fractions(int64_t dim) {
+  std::vector<double> kd(dim);
+  for (int64_t k = 0; k < dim; ++k) kd[k] = double(k + 1) / double(dim);
+  return kd;
+}
+
+}  // namespace
+
+bool sentence_encode(const Array& ids, const Array& table, const Array* temporal, const Array* ages, const Array& out,
+                     int64_t rows, int64_t words, int64_t dim, bool position) {
+  if (ids.type != I32 || !all_f32({&table, &out}) || (temporal && temporal->type != F32) || (ages && ages->type != I32))
+    return false;
+  const int32_t* X = ptr<int32_t>(ids);
+  const float* T = ptr<float>(table);
+  const float* TT = temporal && ages ? ptr<float>(*temporal) : nullptr;
+  const int32_t* AG = temporal && ages ? ptr<int32_t>(*ages) : nullptr;
+  float* O = ptr<float>(out);
+  const std::vector<double> kd = dim_fractions(dim);
+  parallel_for(rows, entry_grain(words * dim), [&](int64_t r0, int64_t r1) {
+    std::vector<double> acc(dim);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t k = 0; k < dim; ++k) acc[k] = 0;
+      const int64_t J = row_length(X, r, words);
+      for (int64_t j = 1; j <= J; ++j) {
+        const int64_t id = X[r * words + j - 1];
+        if (id == 0) continue;
+        const float* row = T + id * dim;
+        double a, b;
+        position_terms(position, j, J, &a, &b);
+        for (int64_t k = 0; k < dim; ++k) acc[k] += (a + kd[k] * b) * row[k];
+      }
+      if (TT)
+        for (int64_t k = 0; k < dim; ++k) acc[k] += TT[int64_t(AG[r]) * dim + k];
+      for (int64_t k = 0; k < dim; ++k) O[r * dim + k] = float(acc[k]);
+    }
+  });
+  return true;
+}
+
+bool sentence_encode_grad(const Array& ids, const Array* ages, const Array& g, const Array& dtable, const Array* dtemporal,
+                          int64_t rows, int64_t words, int64_t dim, bool position) {
+  if (ids.type != I32 || !all_f32({&g, &dtable}) || (dtemporal && dtemporal->type != F32) || (ages && ages->type != I32))
+    return false;
+  const int32_t* X = ptr<int32_t>(ids);
+  const float* G = ptr<float>(g);
+  // a scatter: rows share table rows, so one thread, sums in doubles
+  std::vector<double> dt(dtable.length, 0.0);
+  std::vector<double> dtt(dtemporal && ages ? dtemporal->length : 0, 0.0);
+  const int32_t* AG = dtemporal && ages ? ptr<int32_t>(*ages) : nullptr;
+  const std::vector<double> kd = dim_fractions(dim);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t J = row_length(X, r, words);
+    const float* gr = G + r * dim;
+    for (int64_t j = 1; j <= J; ++j) {
+      const int64_t id = X[r * words + j - 1];
+      if (id == 0) continue;
+      double* row = dt.data() + id * dim;
+      double a, b;
+      position_terms(position, j, J, &a, &b);
+      for (int64_t k = 0; k < dim; ++k) row[k] += (a + kd[k] * b) * gr[k];
+    }
+    if (AG)
+      for (int64_t k = 0; k < dim; ++k) dtt[int64_t(AG[r]) * dim + k] += gr[k];
+  }
+  float* DT = ptr<float>(dtable);
+  for (size_t i = 0; i < dt.size(); ++i) DT[i] = float(dt[i]);
+  if (AG) {
+    float* DTT = ptr<float>(*dtemporal);
+    for (size_t i = 0; i < dtt.size(); ++i) DTT[i] = float(dtt[i]);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- fast weights, attention form, S = 1
+
+namespace {
+
+struct FastWeightsDims {
+  int64_t batch, steps, hidden;
+  double decay, eta;
+  bool relu;
+  // offset of step t, row b in the saved buffer: pre (H), xhat (H), rstd, scores (T)
+  int64_t saved_at(int64_t t, int64_t b) const { return (t * batch + b) * (2 * hidden + 1 + steps); }
+};
+
+// a . b with independent partial sums (the compiler vectorises them; a plain double sum stays scalar)
+inline double dot_lanes(const float* a, const float* b, int64_t n) {
+  constexpr int kLanes = 16;
+  float acc[kLanes] = {0};
+  int64_t k = 0;
+  for (; k + kLanes <= n; k += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[k + l] * b[k + l];
+  double s = 0;
+  for (int l = 0; l < kLanes; ++l) s += acc[l];
+  for (; k < n; ++k) s += double(a[k]) * b[k];
+  return s;
+}
+
+// eta lambda^(t-1-tau) for tau < t
+std::vector<double> fw_coefs(int64_t t, double decay, double eta) {
+  std::vector<double> c(t);
+  for (int64_t tau = 0; tau < t; ++tau) c[tau] = eta * std::pow(decay, double(t - 1 - tau));
+  return c;
+}
+
+inline double fw_act(bool relu, double v) { return relu ? (v > 0 ? v : 0) : std::tanh(v); }
+// derivative of the activation from its output
+inline double fw_dact(bool relu, double y) { return relu ? (y > 0 ? 1 : 0) : 1 - y * y; }
+
+}  // namespace
+
+bool fast_weights_sequence(const Array& xp, const Array& w, const Array* gain, const Array* bias, const Array& out,
+                           const Array* saved, int64_t batch, int64_t steps, int64_t hidden, double decay, double eta,
+                           bool relu, double eps) {
+  if (!all_f32({&xp, &w, &out}) || (gain && gain->type != F32) || (bias && bias->type != F32) ||
+      (saved && saved->type != F32))
+    return false;
+  const FastWeightsDims d{batch, steps, hidden, decay, eta, relu};
+  const int64_t H = hidden;
+  const float *XP = ptr<float>(xp), *W = ptr<float>(w);
+  const float* GN = gain && bias ? ptr<float>(*gain) : nullptr;
+  const float* BS = gain && bias ? ptr<float>(*bias) : nullptr;
+  float* O = ptr<float>(out);
+  float* S = saved ? ptr<float>(*saved) : nullptr;
+  std::vector<float> hprev(batch * H), rec(batch * H);
+  for (int64_t t = 0; t < steps; ++t) {
+    if (t > 0) {
+      // rec = h_{t-1} W^T, one GEMM for the batch
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t k = 0; k < H; ++k) hprev[b * H + k] = O[(b * steps + t - 1) * H + k];
+      matmul_f32(GemmArgs{hprev.data(), W, rec.data(), 1, batch, H, H, false, true, 0, 0});
+    }
+    const std::vector<double> coefs = fw_coefs(t, decay, eta);
+    parallel_for(batch, entry_grain(H * (t + 4)), [&](int64_t b0, int64_t b1) {
+      std::vector<double> pre(H), z(H);
+      std::vector<float> h0(H);
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t row = (b * steps + t) * H;
+        for (int64_t k = 0; k < H; ++k) {
+          pre[k] = double(XP[row + k]) + (t > 0 ? double(rec[b * H + k]) : 0.0);
+          z[k] = pre[k];
+        }
+        const int64_t at = d.saved_at(t, b);
+        if (t > 0) {
+          for (int64_t k = 0; k < H; ++k) h0[k] = float(fw_act(relu, pre[k]));
+          for (int64_t tau = 0; tau < t; ++tau) {
+            const float* past = O + (b * steps + tau) * H;
+            const double score = dot_lanes(past, h0.data(), H);
+            if (S) S[at + 2 * H + 1 + tau] = float(score);
+            const double c = coefs[tau] * score;
+            for (int64_t k = 0; k < H; ++k) z[k] += c * past[k];
+          }
+        }
+        double rstd = 1;
+        if (GN) {
+          double mean = 0;
+          for (int64_t k = 0; k < H; ++k) mean += z[k];
+          mean /= double(H);
+          double v = 0;
+          for (int64_t k = 0; k < H; ++k) v += (z[k] - mean) * (z[k] - mean);
+          rstd = 1 / std::sqrt(v / double(H) + eps);
+          for (int64_t k = 0; k < H; ++k) z[k] = (z[k] - mean) * rstd;
+        }
+        for (int64_t k = 0; k < H; ++k) O[row + k] = float(fw_act(relu, GN ? z[k] * GN[k] + BS[k] : z[k]));
+        if (S) {
+          for (int64_t k = 0; k < H; ++k) {
+            S[at + k] = float(pre[k]);
+            S[at + H + k] = float(z[k]);
+          }
+          S[at + 2 * H] = float(rstd);
+        }
+      }
+    });
+  }
+  return true;
+}
+
+bool fast_weights_sequence_grad(const Array& w, const Array* gain, const Array& out, const Array& saved, const Array& g,
+                                const Array& dxp, const Array& dw, const Array* dgain, const Array* dbias, int64_t batch,
+                                int64_t steps, int64_t hidden, double decay, double eta, bool relu) {
+  if (!all_f32({&w, &out, &saved, &g, &dxp, &dw}) || (gain && gain->type != F32) || (dgain && dgain->type != F32) ||
+      (dbias && dbias->type != F32))
+    return false;
+  const FastWeightsDims d{batch, steps, hidden, decay, eta, relu};
+  const int64_t H = hidden;
+  const float *W = ptr<float>(w), *O = ptr<float>(out), *S = ptr<float>(saved), *G = ptr<float>(g);
+  const float* GN = gain ? ptr<float>(*gain) : nullptr;
+  float* DXP = ptr<float>(dxp);
+  // gradient reaching each h_t (B, T, H), complete before step t is visited
+  std::vector<double> dH(batch * steps * H);
+  for (size_t i = 0; i < dH.size(); ++i) dH[i] = G[i];
+  std::vector<double> dW(H * H, 0.0), dG(H, 0.0), dB(H, 0.0);
+  // per row: dy o xhat and dy (layer-norm parameter gradients, summed after each step)
+  std::vector<double> rowG(GN ? batch * H : 0), rowB(GN ? batch * H : 0);
+  std::vector<float> dpre(batch * H), hprev(batch * H), tmpHH(H * H), tmpBH(batch * H);
+  for (int64_t t = steps - 1; t >= 0; --t) {
+    const std::vector<double> coefs = fw_coefs(t, decay, eta);
+    parallel_for(batch, entry_grain(H * (t + 4)), [&](int64_t b0, int64_t b1) {
+      std::vector<double> dz(H), h0(H), dh0(H);
+      std::vector<float> dzf(H);
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t row = (b * steps + t) * H;
+        const int64_t at = d.saved_at(t, b);
+        for (int64_t k = 0; k < H; ++k) dz[k] = dH[row + k] * fw_dact(relu, O[row + k]);
+        if (GN) {
+          double m1 = 0, m2 = 0;
+          for (int64_t k = 0; k < H; ++k) {
+            const double xhat = S[at + H + k];
+            rowG[b * H + k] = dz[k] * xhat;
+            rowB[b * H + k] = dz[k];
+            dz[k] *= GN[k];
+            m1 += dz[k];
+            m2 += dz[k] * xhat;
+          }
+          m1 /= double(H);
+          m2 /= double(H);
+          const double rstd = S[at + 2 * H];
+          for (int64_t k = 0; k < H; ++k) dz[k] = rstd * (dz[k] - m1 - S[at + H + k] * m2);
+        }
+        if (t > 0) {
+          for (int64_t k = 0; k < H; ++k) {
+            h0[k] = fw_act(relu, S[at + k]);
+            dh0[k] = 0;
+            dzf[k] = float(dz[k]);
+          }
+          for (int64_t tau = 0; tau < t; ++tau) {
+            const float* past = O + (b * steps + tau) * H;
+            double* dpast = dH.data() + (b * steps + tau) * H;
+            const double c = coefs[tau];
+            const double score = S[at + 2 * H + 1 + tau];
+            const double dscore = c * dot_lanes(past, dzf.data(), H);
+            for (int64_t k = 0; k < H; ++k) {
+              dpast[k] += c * score * dz[k] + dscore * h0[k];
+              dh0[k] += dscore * past[k];
+            }
+          }
+          for (int64_t k = 0; k < H; ++k) dz[k] += dh0[k] * fw_dact(relu, h0[k]);
+        }
+        for (int64_t k = 0; k < H; ++k) {
+          DXP[row + k] = float(dz[k]);
+          dpre[b * H + k] = float(dz[k]);
+        }
+      }
+    });
+    if (GN)
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t k = 0; k < H; ++k) {
+          dG[k] += rowG[b * H + k];
+          dB[k] += rowB[b * H + k];
+        }
+    if (t == 0) break;
+    // pre = xp + h_{t-1} W^T: dW += dpre^T h_{t-1}, dh_{t-1} += dpre W
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t k = 0; k < H; ++k) hprev[b * H + k] = O[(b * steps + t - 1) * H + k];
+    matmul_f32(GemmArgs{dpre.data(), hprev.data(), tmpHH.data(), 1, H, H, batch, true, false, 0, 0});
+    matmul_f32(GemmArgs{dpre.data(), W, tmpBH.data(), 1, batch, H, H, false, false, 0, 0});
+    for (int64_t i = 0; i < H * H; ++i) dW[i] += tmpHH[i];
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t k = 0; k < H; ++k) dH[(b * steps + t - 1) * H + k] += tmpBH[b * H + k];
+  }
+  float* DW = ptr<float>(dw);
+  for (int64_t i = 0; i < H * H; ++i) DW[i] = float(dW[i]);
+  if (dgain)
+    for (int64_t k = 0; k < H; ++k) ptr<float>(*dgain)[k] = float(dG[k]);
+  if (dbias)
+    for (int64_t k = 0; k < H; ++k) ptr<float>(*dbias)[k] = float(dB[k]);
+  return true;
+}
+
 }  // namespace engram

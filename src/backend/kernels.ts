@@ -373,6 +373,75 @@ export interface Kernels {
     slots: number,
     width: number,
   ): void;
+  /**
+   * MemN2N sentence encoding (semantics: encodeSentences in src/memory/sentence-encoding.ts): per
+   * row r of `words` ids (PAD 0), out[r] = sum_j l_j o table[ids[r, j]] (+ temporal[ages[r]] when
+   * given); l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's J words when `position`, else 1.
+   * ids within [0, vocab), ages within the temporal rows: the caller checks.
+   */
+  sentenceEncode(
+    ids: Int32Array,
+    table: FloatArray,
+    temporal: FloatArray | null,
+    ages: Int32Array | null,
+    out: FloatArray,
+    rows: number,
+    words: number,
+    dim: number,
+    position: boolean,
+  ): void;
+  /** Backward of sentenceEncode: dTable (vocab, dim) and dTemporal are overwritten. */
+  sentenceEncodeGrad(
+    ids: Int32Array,
+    ages: Int32Array | null,
+    dOut: FloatArray,
+    dTable: FloatArray,
+    dTemporal: FloatArray | null,
+    rows: number,
+    words: number,
+    dim: number,
+    position: boolean,
+  ): void;
+  /**
+   * The fast-weights recurrence over a whole sequence, attention form, one inner step (semantics:
+   * fastWeightsSequence in src/memory/fast-weights.ts): inputs xp (batch, steps, hidden) = C x_t + b,
+   * w (hidden, hidden), layer-norm gain and bias (hidden, or null without layer norm) -> out (batch,
+   * steps, hidden), every h_t. When `saved` (fastWeightsSavedSize) is given it receives what
+   * fastWeightsSequenceGrad reads.
+   */
+  fastWeightsSequence(
+    xp: FloatArray,
+    w: FloatArray,
+    gain: FloatArray | null,
+    bias: FloatArray | null,
+    out: FloatArray,
+    saved: FloatArray | null,
+    batch: number,
+    steps: number,
+    hidden: number,
+    decay: number,
+    eta: number,
+    relu: boolean,
+    eps: number,
+  ): void;
+  /** Backward of fastWeightsSequence from out, saved and dOut; every gradient buffer is overwritten. */
+  fastWeightsSequenceGrad(
+    w: FloatArray,
+    gain: FloatArray | null,
+    out: FloatArray,
+    saved: FloatArray,
+    dOut: FloatArray,
+    dXp: FloatArray,
+    dW: FloatArray,
+    dGain: FloatArray | null,
+    dBias: FloatArray | null,
+    batch: number,
+    steps: number,
+    hidden: number,
+    decay: number,
+    eta: number,
+    relu: boolean,
+  ): void;
 
   // Optimizer updates: one fused in-place pass per parameter, following PyTorch's single-tensor
   // algorithms. Intermediates are doubles and p and every state buffer round to their dtype once,
@@ -453,4 +522,13 @@ export type NtmAddressingArrays = [FloatArray, FloatArray, FloatArray, FloatArra
  */
 export function ntmAddressingSavedSize(batch: number, heads: number, slots: number): number {
   return batch * heads * (3 * slots + 1) + batch * slots;
+}
+
+/**
+ * Elements of fastWeightsSequence's saved buffer: per step and batch row the pre-activation and the
+ * normalised input of the layer norm (hidden each), its reciprocal standard deviation, and the
+ * scores h_tau . h^0 against the earlier states (steps).
+ */
+export function fastWeightsSavedSize(batch: number, steps: number, hidden: number): number {
+  return steps * batch * (2 * hidden + 1 + steps);
 }

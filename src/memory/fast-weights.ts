@@ -26,8 +26,11 @@
  * as PyTorch's RNN; W starts at 0.05 I, the small scaled identity of the public reimplementations
  * (an IRNN-like start: a ReLU layer neither explodes nor forgets at once).
  */
-import { noGrad } from "../autograd/engine.js";
+import { isGradEnabled, needsGradAny, noGrad, record, runBackward } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
+import { K } from "../backend/index.js";
+import { fastWeightsSavedSize, type FloatArray } from "../backend/kernels.js";
+import { allocate } from "../core/dtype.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
 import { uniform } from "../nn/init.js";
@@ -37,10 +40,10 @@ import { LayerNorm } from "../nn/norm.js";
 import { empty, positiveInt } from "../nn/util.js";
 import { add, cast, div, mul, relu, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
-import { crossEntropy } from "../ops/nn.js";
+import { crossEntropy, layerNorm } from "../ops/nn.js";
 import { sum } from "../ops/reduce.js";
 import { recurrentProjection } from "../ops/rnn.js";
-import { oneHot, reshape, stack, transpose, unsqueeze } from "../ops/shape.js";
+import { narrow, oneHot, reshape, stack, transpose, unsqueeze } from "../ops/shape.js";
 import {
   intOption,
   type Inspection,
@@ -138,6 +141,19 @@ export class FastWeights extends Module {
     }
     const [B, T] = x.shape as [number, number, number];
     const H = this.hiddenSize;
+    if (this.innerSteps === 1 && this.formulationFor(T) === "attention" && opts.returnAttention !== true) {
+      // the whole recurrence as one op: C x_t + b for every step in one GEMM, then the fused sequence
+      const xp = add(matmul(reshape(x, [B * T, this.inputSize]), this.inputWeight, { transB: true }), this.bias);
+      const norm = this.norm ? { weight: this.norm.weight!, bias: this.norm.bias!, eps: this.norm.eps } : null;
+      return {
+        output: fastWeightsSequence(reshape(xp, [B, T, H]), this.recurrentWeight, {
+          decay: this.decay,
+          fastLearningRate: this.fastLearningRate,
+          activation: this.activation,
+          norm,
+        }),
+      };
+    }
     const f = this.activation === "relu" ? relu : tanh;
     const settle = (z: Tensor): Tensor => f(this.norm ? this.norm.forward(z) : z);
     // pre_t = C x_t + b + W h_{t-1}: every step's input projection in one GEMM, one fused node per step
@@ -188,6 +204,116 @@ export class FastWeights extends Module {
     for (let t = 0; t < T; t++) for (let tau = 0; tau < t; tau++) m.data[t * T + tau] = this.fastLearningRate * this.decay ** (t - 1 - tau);
     return m;
   }
+}
+
+export interface FastWeightsSequenceOptions {
+  decay: number;
+  fastLearningRate: number;
+  activation: FastWeightsActivation;
+  /** Layer normalisation with gain and bias inside the inner step, or null for none. */
+  norm: { weight: Tensor; bias: Tensor; eps: number } | null;
+}
+
+/**
+ * The fast-weights recurrence with one inner step in the attention form, as one op:
+ *   pre_t = xp_t + W h_{t-1},  h^0 = f(pre_t),
+ *   h_t = f(LN(pre_t + sum_{tau < t} eta lambda^{t-1-tau} h_tau (h_tau . h^0)))   (h_0 = f(LN(pre_0)))
+ * xp (B, T, H) (the input projections C x_t + b), recurrentWeight W (H, H) -> every h_t (B, T, H).
+ * One kernel forward over the sequence and one backward through time: written with ops a step
+ * records about ten nodes, several holding (B, t, H) copies of the past states, and those
+ * allocations dominated a training step. Higher-order gradients (createGraph) go through the ops.
+ */
+export function fastWeightsSequence(xp: Tensor, recurrentWeight: Tensor, opts: FastWeightsSequenceOptions): Tensor {
+  const op = "fastWeightsSequence";
+  if (!(xp instanceof Tensor) || !(recurrentWeight instanceof Tensor))
+    throw new ArgumentError(`${op}: xp and recurrentWeight must be Tensors`);
+  if (xp.dtype !== "float32" && xp.dtype !== "float64") throw new DTypeError(`${op}: xp must be float32 or float64, got ${xp.dtype}`);
+  if (xp.ndim !== 3) throw new ShapeError(`${op}: xp must be (batch, steps, hidden), got ${fmtShape(xp.shape)}`);
+  const [B, T, H] = xp.shape as [number, number, number];
+  const params = [recurrentWeight, ...(opts.norm ? [opts.norm.weight, opts.norm.bias] : [])];
+  for (const p of params) {
+    if (!(p instanceof Tensor)) throw new ArgumentError(`${op}: weights must be Tensors`);
+    if (p.dtype !== xp.dtype) throw new DTypeError(`${op}: weight dtype ${p.dtype} differs from xp dtype ${xp.dtype}`);
+  }
+  if (recurrentWeight.ndim !== 2 || recurrentWeight.shape[0] !== H || recurrentWeight.shape[1] !== H)
+    throw new ShapeError(`${op}: recurrentWeight ${fmtShape(recurrentWeight.shape)} must be (${H}, ${H}) for xp ${fmtShape(xp.shape)}`);
+  for (const p of params.slice(1))
+    if (p.ndim !== 1 || p.shape[0] !== H) throw new ShapeError(`${op}: layer-norm parameters ${fmtShape(p.shape)} must be (${H})`);
+  const decay = unitInterval(op, "decay", opts.decay);
+  const eta = finiteNumber(op, "fastLearningRate", opts.fastLearningRate);
+  const activation = oneOf(op, "activation", opts.activation, ACTIVATIONS);
+  const eps = opts.norm ? finiteNumber(op, "eps", opts.norm.eps) : 0;
+  const out = Tensor.empty([B, T, H], xp.dtype);
+  if (out.size === 0) return out;
+  const inputs = [xp, ...params];
+  const track = needsGradAny(inputs);
+  const saved = track ? (allocate(xp.dtype, fastWeightsSavedSize(B, T, H)) as FloatArray) : null;
+  const [gain, bias] = opts.norm ? [opts.norm.weight.data as FloatArray, opts.norm.bias.data as FloatArray] : [null, null];
+  const isRelu = activation === "relu";
+  K.fastWeightsSequence(
+    xp.data as FloatArray,
+    recurrentWeight.data as FloatArray,
+    gain,
+    bias,
+    out.data as FloatArray,
+    saved,
+    B,
+    T,
+    H,
+    decay,
+    eta,
+    isRelu,
+    eps,
+  );
+  if (track) {
+    record(op, out, inputs, (g) => {
+      if (isGradEnabled()) return runBackward(fastWeightsComposite(xp, recurrentWeight, opts), g, { createGraph: true }, inputs)!;
+      const grads = inputs.map((t) => Tensor.empty(t.shape, t.dtype));
+      const d = grads.map((t) => t.data as FloatArray);
+      const [dGain, dBias] = opts.norm ? [d[2]!, d[3]!] : [null, null];
+      K.fastWeightsSequenceGrad(
+        recurrentWeight.data as FloatArray,
+        gain,
+        out.data as FloatArray,
+        saved!,
+        g.data as FloatArray,
+        d[0]!,
+        d[1]!,
+        dGain,
+        dBias,
+        B,
+        T,
+        H,
+        decay,
+        eta,
+        isRelu,
+      );
+      return grads.map((t, i) => (inputs[i]!.requiresGrad ? t : null));
+    });
+  }
+  return out;
+}
+
+/** fastWeightsSequence written with ops (the graph a recorded backward differentiates). */
+function fastWeightsComposite(xp: Tensor, w: Tensor, opts: FastWeightsSequenceOptions): Tensor {
+  const [B, T, H] = xp.shape as [number, number, number];
+  const f = opts.activation === "relu" ? relu : tanh;
+  const settle = (z: Tensor): Tensor => f(opts.norm ? layerNorm(z, [H], opts.norm.weight, opts.norm.bias, opts.norm.eps) : z);
+  const states: Tensor[] = [];
+  for (let t = 0; t < T; t++) {
+    let pre = reshape(narrow(xp, 1, t, 1), [B, H]);
+    if (t > 0) pre = add(pre, matmul(states[t - 1]!, w, { transB: true }));
+    if (t === 0) {
+      states.push(settle(pre));
+      continue;
+    }
+    const past = stack(states, 1); // (B, t, H)
+    const coef = Tensor.empty([1, t, 1], xp.dtype);
+    for (let tau = 0; tau < t; tau++) coef.data[tau] = opts.fastLearningRate * opts.decay ** (t - 1 - tau);
+    const scores = matmul(past, unsqueeze(f(pre), 2)); // (B, t, H) x (B, H, 1)
+    states.push(settle(add(pre, reshape(matmul(scores, mul(past, coef), { transA: true }), [B, H]))));
+  }
+  return stack(states, 1);
 }
 
 /** q -> A q for a fast-weight matrix A (B, H, H). */

@@ -41,7 +41,7 @@ import { add, cast, div, mul } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { crossEntropy, softmax } from "../ops/nn.js";
 import { sum } from "../ops/reduce.js";
-import { indexSelect, reshape, unsqueeze } from "../ops/shape.js";
+import { reshape, unsqueeze } from "../ops/shape.js";
 import {
   intOption,
   type Inspection,
@@ -51,9 +51,10 @@ import {
   type TaskModel,
 } from "../models/task-model.js";
 import type { Batch, Task } from "../tasks/task.js";
+import { encodeSentences, type SentenceEncoding } from "./sentence-encoding.js";
 
 export type MemN2NTying = "adjacent" | "layerwise";
-export type SentenceEncoding = "position" | "bow";
+export type { SentenceEncoding };
 
 export interface MemN2NOptions extends ParameterFloatOptions {
   /** d (default 20). */
@@ -193,7 +194,7 @@ export class MemN2N extends Module {
     if (story.ndim !== 3 || query.ndim !== 2 || query.shape[0] !== story.shape[0]) {
       throw new ShapeError(`${op}: expected story [B, S, W] and query [B, Wq], got ${fmtShape(story.shape)} and ${fmtShape(query.shape)}`);
     }
-    const [B, S, W] = story.shape as [number, number, number];
+    const [B, S] = story.shape as [number, number, number];
     if (this.temporalEncoding && S > this.memorySize) {
       throw new ShapeError(`${op}: story ${fmtShape(story.shape)} has ${S} sentences, more than memorySize ${this.memorySize}`);
     }
@@ -204,19 +205,20 @@ export class MemN2N extends Module {
     }
     const lengths = this.lengthsOf(op, story, opts.lengths);
     const float = this.tables[0]!.dtype as "float32" | "float64";
-    const storyEncoder = this.encoder(story.data as Int32Array, B * S, W, float);
-    const encoded = new Map<Tensor, Tensor>();
-    // (B, S, d): one encoding per table; adjacent tying reuses C^k's as A^{k+1}'s
-    const encodeStory = (table: Tensor): Tensor => {
-      let e = encoded.get(table);
+    const encoding = { encoding: this.encoding };
+    const ages = this.temporalEncoding ? reshape(this.ages(lengths, S), [B, S]) : null;
+    // (B, S, d) per (table, temporal table) pair: adjacent tying encodes C^k (+ T_C^k) once, as A^{k+1} (+ T_A^{k+1})
+    const encoded: { table: Tensor; temporal: Tensor | null; value: Tensor }[] = [];
+    const encodeStory = (table: Tensor, temporal: Tensor | null): Tensor => {
+      let e = encoded.find((x) => x.table === table && x.temporal === temporal);
       if (e === undefined) {
-        e = reshape(storyEncoder(table), [B, S, this.embeddingDim]);
-        encoded.set(table, e);
+        const value = encodeSentences(table, story, temporal !== null && ages !== null ? { ...encoding, temporal, ages } : encoding);
+        e = { table, temporal, value };
+        encoded.push(e);
       }
-      return e;
+      return e.value;
     };
-    let u = this.encoder(query.data as Int32Array, B, query.shape[1]!, float)(this.queryTable()); // (B, d)
-    const ages = this.temporalEncoding ? this.ages(lengths, S) : null;
+    let u = encodeSentences(this.queryTable(), query, encoding); // (B, d)
     const slotMask = new Uint8Array(B * S);
     const slotMaskFloat = empty([B, S], float);
     for (let b = 0; b < B; b++) {
@@ -228,13 +230,9 @@ export class MemN2N extends Module {
     const keep = new Tensor(slotMask, [B, S], "bool");
     const attention: Tensor[] = [];
     for (let k = 0; k < this.hops; k++) {
-      let m = encodeStory(this.memoryTable(k));
-      let c = encodeStory(this.outputTable(k));
       const t = this.temporalTables(k);
-      if (t !== null && ages !== null) {
-        m = add(m, reshape(indexSelect(t.memory, 0, ages), [B, S, this.embeddingDim]));
-        c = add(c, reshape(indexSelect(t.output, 0, ages), [B, S, this.embeddingDim]));
-      }
+      const m = encodeStory(this.memoryTable(k), t?.memory ?? null);
+      const c = encodeStory(this.outputTable(k), t?.output ?? null);
       const scores = reshape(matmul(m, unsqueeze(u, 2)), [B, S]); // (B, S, d) x (B, d, 1)
       const p = this.linearStart ? mul(scores, slotMaskFloat) : softmax(scores, -1, { mask: keep });
       attention.push(p);
@@ -344,41 +342,6 @@ export class MemN2N extends Module {
       }
     }
     return out;
-  }
-
-  /**
-   * Encodes rows of W word ids as sum_j l_j o table[x_j], ids (...rows, W) -> (...rows, d), with
-   * GEMMs rather than a gather: since l_kj = a_j + (k/d) b_j with a_j = 1 - j/J and b_j = 2j/J - 1,
-   * the encoding is a coefficient matrix [a; b] (rows x 2 x V) times the table, and the two halves
-   * are combined by one more product with [I; diag(k/d)]. BoW is a word-count matrix times the table.
-   */
-  private encoder(ids: Int32Array, rows: number, W: number, dtype: "float32" | "float64"): (table: Tensor) => Tensor {
-    const V = this.vocabularySize;
-    const d = this.embeddingDim;
-    const position = this.encoding === "position";
-    const halves = position ? 2 : 1;
-    const coef = empty([rows * halves, V], dtype);
-    for (let r = 0; r < rows; r++) {
-      let J = 0;
-      for (let j = 0; j < W; j++) if (ids[r * W + j] !== 0) J = j + 1;
-      for (let j = 1; j <= J; j++) {
-        const id = ids[r * W + j - 1]!;
-        if (id === 0) continue;
-        if (!position) {
-          coef.data[r * V + id]! += 1;
-          continue;
-        }
-        coef.data[2 * r * V + id]! += 1 - j / J;
-        coef.data[(2 * r + 1) * V + id]! += (2 * j) / J - 1;
-      }
-    }
-    if (!position) return (table) => matmul(coef, table);
-    const combine = empty([2 * d, d], dtype);
-    for (let k = 0; k < d; k++) {
-      combine.data[k * d + k] = 1;
-      combine.data[(d + k) * d + k] = (k + 1) / d;
-    }
-    return (table) => matmul(reshape(matmul(coef, table), [rows, 2 * d]), combine);
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";
@@ -51,6 +51,10 @@ export interface NativeAddon {
   memoryWriteGrad: Kernels["memoryWriteGrad"];
   gruCell: Kernels["gruCell"];
   gruCellGrad: Kernels["gruCellGrad"];
+  sentenceEncode: Kernels["sentenceEncode"];
+  sentenceEncodeGrad: Kernels["sentenceEncodeGrad"];
+  fastWeightsSequence: Kernels["fastWeightsSequence"];
+  fastWeightsSequenceGrad: Kernels["fastWeightsSequenceGrad"];
   sdpaForward: Kernels["sdpaForward"];
   sdpaBackward: Kernels["sdpaBackward"];
   sgdUpdate: Kernels["sgdUpdate"];

@@ -8,6 +8,7 @@
 import { BackendError } from "../../core/errors.js";
 import {
   BINARY_OPS,
+  fastWeightsSavedSize,
   ntmAddressingSavedSize,
   opCode,
   REDUCE_OPS,
@@ -508,6 +509,44 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
         return addon.gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden);
       }
       fallback.gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden);
+    },
+
+    sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position) {
+      need("sentenceEncode", "ids", ids, rows * words);
+      need("sentenceEncode", "output", out, rows * dim);
+      if (ages !== null) need("sentenceEncode", "ages", ages, rows);
+      if ([table, temporal ?? table, out].every((x) => x instanceof Float32Array))
+        return addon.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position);
+      fallback.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position);
+    },
+
+    sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position) {
+      need("sentenceEncodeGrad", "ids", ids, rows * words);
+      need("sentenceEncodeGrad", "gradient", g, rows * dim);
+      if (ages !== null) need("sentenceEncodeGrad", "ages", ages, rows);
+      if ([g, dTable, dTemporal ?? dTable].every((x) => x instanceof Float32Array))
+        return addon.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position);
+      fallback.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position);
+    },
+
+    fastWeightsSequence(xp, w, gain, bias, out, saved, batch, steps, hidden, decay, eta, relu, eps) {
+      for (const x of [xp, out]) need("fastWeightsSequence", "states", x, batch * steps * hidden);
+      need("fastWeightsSequence", "recurrent weight", w, hidden * hidden);
+      for (const x of [gain, bias]) if (x !== null) need("fastWeightsSequence", "layer-norm parameters", x, hidden);
+      if (saved !== null) need("fastWeightsSequence", "saved", saved, fastWeightsSavedSize(batch, steps, hidden));
+      if ([xp, w, gain ?? w, bias ?? w, out, saved ?? w].every((x) => x instanceof Float32Array))
+        return addon.fastWeightsSequence(xp, w, gain, bias, out, saved, batch, steps, hidden, decay, eta, relu, eps);
+      fallback.fastWeightsSequence(xp, w, gain, bias, out, saved, batch, steps, hidden, decay, eta, relu, eps);
+    },
+
+    fastWeightsSequenceGrad(w, gain, out, saved, g, dXp, dW, dGain, dBias, batch, steps, hidden, decay, eta, relu) {
+      for (const x of [out, g, dXp]) need("fastWeightsSequenceGrad", "states", x, batch * steps * hidden);
+      for (const x of [w, dW]) need("fastWeightsSequenceGrad", "recurrent weight", x, hidden * hidden);
+      for (const x of [gain, dGain, dBias]) if (x !== null) need("fastWeightsSequenceGrad", "layer-norm parameters", x, hidden);
+      need("fastWeightsSequenceGrad", "saved", saved, fastWeightsSavedSize(batch, steps, hidden));
+      if ([w, gain ?? w, out, saved, g, dXp, dW, dGain ?? w, dBias ?? w].every((x) => x instanceof Float32Array))
+        return addon.fastWeightsSequenceGrad(w, gain, out, saved, g, dXp, dW, dGain, dBias, batch, steps, hidden, decay, eta, relu);
+      fallback.fastWeightsSequenceGrad(w, gain, out, saved, g, dXp, dW, dGain, dBias, batch, steps, hidden, decay, eta, relu);
     },
 
     sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1) {

@@ -4,7 +4,16 @@
  */
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout } from "../kernels.js";
 import { sdpaBackwardTs, sdpaForwardTs } from "./attention.js";
-import { memoryWriteGradTs, memoryWriteTs, ntmAddressingGradTs, ntmAddressingTs } from "./memory.js";
+import {
+  fastWeightsSequenceGradTs,
+  fastWeightsSequenceTs,
+  memoryWriteGradTs,
+  memoryWriteTs,
+  ntmAddressingGradTs,
+  ntmAddressingTs,
+  sentenceEncodeGradTs,
+  sentenceEncodeTs,
+} from "./memory.js";
 import { erf, gelu, geluGrad, geluTanh, geluTanhGrad, roundHalfEven, sigmoid, softplus, TWO_OVER_SQRT_PI } from "./math.js";
 
 type Fn1 = (x: number, p0: number, p1: number) => number;
@@ -518,6 +527,10 @@ export const tsKernels: Kernels = {
     }
   },
 
+  sentenceEncode: sentenceEncodeTs,
+  sentenceEncodeGrad: sentenceEncodeGradTs,
+  fastWeightsSequence: fastWeightsSequenceTs,
+  fastWeightsSequenceGrad: fastWeightsSequenceGradTs,
   sdpaForward: sdpaForwardTs,
   sdpaBackward: sdpaBackwardTs,
 

@@ -264,3 +264,216 @@ export const memoryWriteGradTs: Kernels["memoryWriteGrad"] = (m, w, e, a, g, dm,
     }
   }
 };
+
+/**
+ * The paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) for word j (1-based) of J is a + (k/d) b with
+ * a = 1 - j/J and b = 2j/J - 1 (k 1-based); bow: a = 1, b = 0.
+ */
+function positionTerms(position: boolean, j: number, J: number): [number, number] {
+  return position ? [1 - j / J, (2 * j) / J - 1] : [1, 0];
+}
+
+/** k/d for k = 1..d. */
+function dimFractions(dim: number): Float64Array {
+  return Float64Array.from({ length: dim }, (_, k) => (k + 1) / dim);
+}
+
+/** Words of row r up to its last non-PAD one. */
+function rowLength(ids: Int32Array, r: number, words: number): number {
+  let J = 0;
+  for (let j = 0; j < words; j++) if (ids[r * words + j] !== 0) J = j + 1;
+  return J;
+}
+
+export const sentenceEncodeTs: Kernels["sentenceEncode"] = (ids, table, temporal, ages, out, rows, words, dim, position) => {
+  const acc = new Float64Array(dim);
+  const kd = dimFractions(dim);
+  for (let r = 0; r < rows; r++) {
+    acc.fill(0);
+    const J = rowLength(ids, r, words);
+    for (let j = 1; j <= J; j++) {
+      const id = ids[r * words + j - 1]!;
+      if (id === 0) continue;
+      const [a, b] = positionTerms(position, j, J);
+      for (let k = 0; k < dim; k++) acc[k]! += (a + kd[k]! * b) * table[id * dim + k]!;
+    }
+    if (temporal !== null && ages !== null) for (let k = 0; k < dim; k++) acc[k]! += temporal[ages[r]! * dim + k]!;
+    for (let k = 0; k < dim; k++) out[r * dim + k] = acc[k]!;
+  }
+};
+
+export const sentenceEncodeGradTs: Kernels["sentenceEncodeGrad"] = (ids, ages, g, dTable, dTemporal, rows, words, dim, position) => {
+  dTable.fill(0);
+  dTemporal?.fill(0);
+  const kd = dimFractions(dim);
+  for (let r = 0; r < rows; r++) {
+    const J = rowLength(ids, r, words);
+    for (let j = 1; j <= J; j++) {
+      const id = ids[r * words + j - 1]!;
+      if (id === 0) continue;
+      const [a, b] = positionTerms(position, j, J);
+      for (let k = 0; k < dim; k++) dTable[id * dim + k]! += (a + kd[k]! * b) * g[r * dim + k]!;
+    }
+    if (dTemporal !== null && ages !== null) for (let k = 0; k < dim; k++) dTemporal[ages[r]! * dim + k]! += g[r * dim + k]!;
+  }
+};
+
+/** Offset of step t, batch row b in fastWeightsSequence's saved buffer: pre (H), xhat (H), rstd, scores (T). */
+function fwSavedAt(t: number, b: number, batch: number, steps: number, hidden: number): number {
+  return (t * batch + b) * (2 * hidden + 1 + steps);
+}
+
+export const fastWeightsSequenceTs: Kernels["fastWeightsSequence"] = (
+  xp,
+  w,
+  gain,
+  bias,
+  out,
+  saved,
+  batch,
+  steps,
+  hidden,
+  decay,
+  eta,
+  relu,
+  eps,
+) => {
+  const H = hidden;
+  const act = relu ? (v: number): number => (v > 0 ? v : 0) : Math.tanh;
+  const pre = new Float64Array(H);
+  const h0 = new Float64Array(H);
+  const z = new Float64Array(H);
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      const row = (b * steps + t) * H;
+      const prev = row - H; // h_{t-1} of this batch row (t > 0)
+      for (let k = 0; k < H; k++) {
+        let s = xp[row + k]!;
+        if (t > 0) for (let i = 0; i < H; i++) s += out[prev + i]! * w[k * H + i]!;
+        pre[k] = s;
+        z[k] = s;
+      }
+      const at = fwSavedAt(t, b, batch, steps, H);
+      if (t > 0) {
+        for (let k = 0; k < H; k++) h0[k] = act(pre[k]!);
+        for (let tau = 0; tau < t; tau++) {
+          const past = (b * steps + tau) * H;
+          let score = 0;
+          for (let k = 0; k < H; k++) score += out[past + k]! * h0[k]!;
+          if (saved !== null) saved[at + 2 * H + 1 + tau] = score;
+          const c = eta * decay ** (t - 1 - tau) * score;
+          for (let k = 0; k < H; k++) z[k]! += c * out[past + k]!;
+        }
+      }
+      let rstd = 1;
+      if (gain !== null && bias !== null) {
+        let mean = 0;
+        for (let k = 0; k < H; k++) mean += z[k]!;
+        mean /= H;
+        let v = 0;
+        for (let k = 0; k < H; k++) v += (z[k]! - mean) ** 2;
+        rstd = 1 / Math.sqrt(v / H + eps);
+        for (let k = 0; k < H; k++) z[k] = (z[k]! - mean) * rstd;
+      }
+      for (let k = 0; k < H; k++) out[row + k] = act(gain !== null && bias !== null ? z[k]! * gain[k]! + bias[k]! : z[k]!);
+      if (saved !== null) {
+        for (let k = 0; k < H; k++) {
+          saved[at + k] = pre[k]!;
+          saved[at + H + k] = z[k]!;
+        }
+        saved[at + 2 * H] = rstd;
+      }
+    }
+  }
+};
+
+export const fastWeightsSequenceGradTs: Kernels["fastWeightsSequenceGrad"] = (
+  w,
+  gain,
+  out,
+  saved,
+  g,
+  dXp,
+  dW,
+  dGain,
+  dBias,
+  batch,
+  steps,
+  hidden,
+  decay,
+  eta,
+  relu,
+) => {
+  const H = hidden;
+  const act = relu ? (v: number): number => (v > 0 ? v : 0) : Math.tanh;
+  // derivative of the activation from its output
+  const dAct = relu ? (y: number): number => (y > 0 ? 1 : 0) : (y: number): number => 1 - y * y;
+  const dH = Float64Array.from(g); // (B, T, H): gradient reaching each h_t, completed before step t is visited
+  // sums over steps and rows in doubles, rounded once at the end
+  const dw = new Float64Array(H * H);
+  const dg = new Float64Array(H);
+  const db = new Float64Array(H);
+  const dz = new Float64Array(H);
+  const h0 = new Float64Array(H);
+  const dh0 = new Float64Array(H);
+  const dpre = new Float64Array(H);
+  for (let t = steps - 1; t >= 0; t--) {
+    for (let b = 0; b < batch; b++) {
+      const row = (b * steps + t) * H;
+      const at = fwSavedAt(t, b, batch, steps, H);
+      for (let k = 0; k < H; k++) dz[k] = dH[row + k]! * dAct(out[row + k]!);
+      if (gain !== null) {
+        // layer norm backward: dxhat = dy * gain; dz = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+        let m1 = 0;
+        let m2 = 0;
+        for (let k = 0; k < H; k++) {
+          const xhat = saved[at + H + k]!;
+          dg[k]! += dz[k]! * xhat;
+          db[k]! += dz[k]!;
+          dz[k] = dz[k]! * gain[k]!;
+          m1 += dz[k]!;
+          m2 += dz[k]! * xhat;
+        }
+        m1 /= H;
+        m2 /= H;
+        const rstd = saved[at + 2 * H]!;
+        for (let k = 0; k < H; k++) dz[k] = rstd * (dz[k]! - m1 - saved[at + H + k]! * m2);
+      }
+      // dz is the gradient of pre (directly) and of the read
+      dpre.set(dz);
+      if (t > 0) {
+        for (let k = 0; k < H; k++) {
+          h0[k] = act(saved[at + k]!);
+          dh0[k] = 0;
+        }
+        for (let tau = 0; tau < t; tau++) {
+          const past = (b * steps + tau) * H;
+          const c = eta * decay ** (t - 1 - tau);
+          const score = saved[at + 2 * H + 1 + tau]!;
+          let dScore = 0;
+          for (let k = 0; k < H; k++) dScore += out[past + k]! * dz[k]!;
+          dScore *= c;
+          for (let k = 0; k < H; k++) {
+            dH[past + k]! += c * score * dz[k]! + dScore * h0[k]!;
+            dh0[k]! += dScore * out[past + k]!;
+          }
+        }
+        for (let k = 0; k < H; k++) dpre[k]! += dh0[k]! * dAct(h0[k]!);
+        // pre = xp + h_{t-1} W^T: dW += dpre^T h_{t-1}, dh_{t-1} += dpre W
+        const prev = row - H;
+        for (let k = 0; k < H; k++) {
+          const dp = dpre[k]!;
+          if (dp === 0) continue;
+          for (let i = 0; i < H; i++) {
+            dw[k * H + i]! += dp * out[prev + i]!;
+            dH[prev + i]! += dp * w[k * H + i]!;
+          }
+        }
+      }
+      for (let k = 0; k < H; k++) dXp[row + k] = dpre[k]!;
+    }
+  }
+  dW.set(dw);
+  dGain?.set(dg);
+  dBias?.set(db);
+};

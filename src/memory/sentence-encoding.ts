@@ -1,0 +1,156 @@
+/**
+ * MemN2N's sentence encoder as one op: word ids (..., W) with PAD 0 and an embedding table (V, d) ->
+ *   m = sum_j l_j o table[x_j]  (+ temporal[age] when a temporal table and ages are given)   (..., d)
+ * with the paper's position weights l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's own J words
+ * ("position", j = 1..J, k = 1..d) or l = 1 ("bow"); PAD words count for nothing.
+ *
+ * One loop over the words forward and one scatter backward, with no temporaries: written with ops it
+ * is a gather of (..., W, d) rows, a product and a sum (or, as MemN2N computed it before, GEMMs with
+ * a (rows x V) coefficient matrix), and those allocations dominated a MemN2N training step.
+ * Higher-order gradients (createGraph) go through the op composition.
+ */
+import { isGradEnabled, needsGradAny, record, runBackward } from "../autograd/engine.js";
+import { Tensor } from "../autograd/tensor.js";
+import { K } from "../backend/index.js";
+import type { FloatArray } from "../backend/kernels.js";
+import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
+import { add } from "../ops/elementwise.js";
+import { matmul } from "../ops/linalg.js";
+import { indexSelect, reshape } from "../ops/shape.js";
+import { assertTensor } from "../ops/util.js";
+
+export type SentenceEncoding = "position" | "bow";
+
+export interface EncodeSentencesOptions {
+  /** "position" (default) or "bow". */
+  encoding?: SentenceEncoding;
+  /** Temporal rows (M, d), added at `ages`. */
+  temporal?: Tensor;
+  /** int32 (the ids' shape without its last axis), each in [0, M): the temporal row of each sentence. */
+  ages?: Tensor;
+}
+
+/** table (V, d) float, ids int32 (..., W) -> (..., d). */
+export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentencesOptions = {}): Tensor {
+  const op = "encodeSentences";
+  assertTensor(op, table, "table");
+  assertTensor(op, ids, "ids");
+  if (table.dtype !== "float32" && table.dtype !== "float64")
+    throw new DTypeError(`${op}: table must be float32 or float64, got ${table.dtype}`);
+  if (table.ndim !== 2) throw new ShapeError(`${op}: table must be (vocabulary, dim), got ${fmtShape(table.shape)}`);
+  if (ids.dtype !== "int32") throw new DTypeError(`${op}: ids must be int32, got ${ids.dtype}`);
+  if (ids.ndim < 1) throw new ShapeError(`${op}: ids must be (..., words), got ${fmtShape(ids.shape)}`);
+  const encoding = opts.encoding ?? "position";
+  if (encoding !== "position" && encoding !== "bow")
+    throw new ArgumentError(`${op}: encoding must be "position" or "bow", got ${JSON.stringify(encoding)}`);
+  const [V, d] = table.shape as [number, number];
+  const words = ids.shape[ids.ndim - 1]!;
+  const lead = ids.shape.slice(0, -1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  checkIds(op, "id", ids, V);
+  const { temporal, ages } = opts;
+  if ((temporal === undefined) !== (ages === undefined)) throw new ArgumentError(`${op}: temporal and ages go together`);
+  if (temporal !== undefined && ages !== undefined) {
+    assertTensor(op, temporal, "temporal");
+    assertTensor(op, ages, "ages");
+    if (temporal.dtype !== table.dtype)
+      throw new DTypeError(`${op}: temporal dtype ${temporal.dtype} differs from table dtype ${table.dtype}`);
+    if (temporal.ndim !== 2 || temporal.shape[1] !== d)
+      throw new ShapeError(`${op}: temporal ${fmtShape(temporal.shape)} must be (rows, ${d}) for table ${fmtShape(table.shape)}`);
+    if (ages.dtype !== "int32") throw new DTypeError(`${op}: ages must be int32, got ${ages.dtype}`);
+    if (ages.ndim !== lead.length || ages.shape.some((n, i) => n !== lead[i]))
+      throw new ShapeError(`${op}: ages ${fmtShape(ages.shape)} must be ${fmtShape(lead)} for ids ${fmtShape(ids.shape)}`);
+    checkIds(op, "age", ages, temporal.shape[0]!);
+  }
+  const out = Tensor.empty([...lead, d], table.dtype);
+  if (out.size === 0) return out;
+  const position = encoding === "position";
+  const x = ids.data as Int32Array;
+  const a = ages ? (ages.data as Int32Array) : null;
+  K.sentenceEncode(
+    x,
+    table.data as FloatArray,
+    temporal ? (temporal.data as FloatArray) : null,
+    a,
+    out.data as FloatArray,
+    rows,
+    words,
+    d,
+    position,
+  );
+  const inputs = temporal ? [table, temporal] : [table];
+  if (needsGradAny(inputs)) {
+    record(op, out, inputs, (g) => {
+      if (isGradEnabled()) {
+        const composite = encodeComposite(table, ids, position, temporal && ages ? { temporal, ages } : null);
+        return runBackward(composite, g, { createGraph: true }, inputs)!;
+      }
+      const dTable = Tensor.empty(table.shape, table.dtype);
+      const dTemporal = temporal ? Tensor.empty(temporal.shape, temporal.dtype) : null;
+      K.sentenceEncodeGrad(
+        x,
+        a,
+        g.data as FloatArray,
+        dTable.data as FloatArray,
+        dTemporal ? (dTemporal.data as FloatArray) : null,
+        rows,
+        words,
+        d,
+        position,
+      );
+      return [table.requiresGrad ? dTable : null, ...(temporal ? [temporal.requiresGrad ? dTemporal : null] : [])];
+    });
+  }
+  return out;
+}
+
+function checkIds(op: string, what: string, ids: Tensor, bound: number): void {
+  const x = ids.data;
+  for (let i = 0; i < x.length; i++) {
+    const id = x[i]!;
+    if (!(id >= 0 && id < bound)) throw new ArgumentError(`${op}: ${what} ${id} is outside [0, ${bound})`);
+  }
+}
+
+/**
+ * encodeSentences written with ops (the graph a recorded backward differentiates): since
+ * l_kj = a_j + (k/d) b_j with a_j = 1 - j/J and b_j = 2j/J - 1, the encoding is a coefficient matrix
+ * [a; b] (rows x 2 x V) times the table, the halves combined by a product with [I; diag(k/d)]; BoW
+ * is a word-count matrix times the table.
+ */
+function encodeComposite(table: Tensor, ids: Tensor, position: boolean, time: { temporal: Tensor; ages: Tensor } | null): Tensor {
+  const [V, d] = table.shape as [number, number];
+  const words = ids.shape[ids.ndim - 1]!;
+  const lead = ids.shape.slice(0, -1);
+  const rows = lead.reduce((a, b) => a * b, 1);
+  const halves = position ? 2 : 1;
+  const dtype = table.dtype as "float32" | "float64";
+  const coef = Tensor.empty([rows * halves, V], dtype);
+  const x = ids.data;
+  for (let r = 0; r < rows; r++) {
+    let J = 0;
+    for (let j = 0; j < words; j++) if (x[r * words + j] !== 0) J = j + 1;
+    for (let j = 1; j <= J; j++) {
+      const id = x[r * words + j - 1]!;
+      if (id === 0) continue;
+      if (!position) {
+        coef.data[r * V + id]! += 1;
+        continue;
+      }
+      coef.data[2 * r * V + id]! += 1 - j / J;
+      coef.data[(2 * r + 1) * V + id]! += (2 * j) / J - 1;
+    }
+  }
+  let out: Tensor;
+  if (!position) out = matmul(coef, table);
+  else {
+    const combine = Tensor.empty([2 * d, d], dtype);
+    for (let k = 0; k < d; k++) {
+      combine.data[k * d + k] = 1;
+      combine.data[(d + k) * d + k] = (k + 1) / d;
+    }
+    out = matmul(reshape(matmul(coef, table), [rows, 2 * d]), combine);
+  }
+  if (time !== null) out = add(out, indexSelect(time.temporal, 0, reshape(time.ages, [rows])));
+  return reshape(out, [...lead, d]);
+}
