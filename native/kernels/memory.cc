@@ -340,11 +340,13 @@ bool sentence_encode(const Array& ids, const Array& table, const Array* temporal
   const float* TT = temporal && ages ? ptr<float>(*temporal) : nullptr;
   const int32_t* AG = temporal && ages ? ptr<int32_t>(*ages) : nullptr;
   float* O = ptr<float>(out);
-  const std::vector<double> kd = dim_fractions(dim);
+  std::vector<float> kd(dim);
+  for (int64_t k = 0; k < dim; ++k) kd[k] = float(double(k + 1) / double(dim));
   parallel_for(rows, entry_grain(words * dim), [&](int64_t r0, int64_t r1) {
-    std::vector<double> acc(dim);
     for (int64_t r = r0; r < r1; ++r) {
-      for (int64_t k = 0; k < dim; ++k) acc[k] = 0;
+      // a handful of terms per row: float sums, vectorised over the embedding
+      float* o = O + r * dim;
+      for (int64_t k = 0; k < dim; ++k) o[k] = TT ? TT[int64_t(AG[r]) * dim + k] : 0.0f;
       const int64_t J = row_length(X, r, words);
       for (int64_t j = 1; j <= J; ++j) {
         const int64_t id = X[r * words + j - 1];
@@ -352,11 +354,9 @@ bool sentence_encode(const Array& ids, const Array& table, const Array* temporal
         const float* row = T + id * dim;
         double a, b;
         position_terms(position, j, J, &a, &b);
-        for (int64_t k = 0; k < dim; ++k) acc[k] += (a + kd[k] * b) * row[k];
+        const float fa = float(a), fb = float(b);
+        for (int64_t k = 0; k < dim; ++k) o[k] += (fa + kd[k] * fb) * row[k];
       }
-      if (TT)
-        for (int64_t k = 0; k < dim; ++k) acc[k] += TT[int64_t(AG[r]) * dim + k];
-      for (int64_t k = 0; k < dim; ++k) O[r * dim + k] = float(acc[k]);
     }
   });
   return true;

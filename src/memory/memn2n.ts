@@ -200,8 +200,9 @@ export class MemN2N extends Module {
     }
     const V = this.vocabularySize;
     for (const t of [story, query]) {
-      const bad = t.data.find((id) => id < 0 || id >= V);
-      if (bad !== undefined) throw new ArgumentError(`${op}: id ${bad} is outside the vocabulary [0, ${V})`);
+      const ids = t.data;
+      for (let i = 0; i < ids.length; i++)
+        if (!(ids[i]! >= 0 && ids[i]! < V)) throw new ArgumentError(`${op}: id ${ids[i]} is outside the vocabulary [0, ${V})`);
     }
     const lengths = this.lengthsOf(op, story, opts.lengths);
     const float = this.tables[0]!.dtype as "float32" | "float64";
