@@ -20,6 +20,8 @@
  * 63-138 ms vs matrix 328-421 ms native, 0.9 s vs 4.9 s on the ts backend; T = 64: 0.56 s vs 0.85 s;
  * T = 96: even; T = 128: the matrix form wins (1.8 s vs 2.3 s). "auto" (the default) therefore uses
  * the attention form when T <= H and the matrix form beyond. Both give the same values (tests).
+ * With one inner step the attention form runs as one fused op over the whole sequence
+ * (fastWeightsSequence), unless the attention coefficients are asked for.
  *
  * Parameters (state-dict keys): `inputWeight` C (H, inputSize), `bias` b (H), `recurrentWeight` W
  * (H, H), and with layer normalisation `norm.weight`, `norm.bias` (H). C and b start U(+-1/sqrt(H))
