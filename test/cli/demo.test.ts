@@ -34,7 +34,10 @@ describe("engram demo", () => {
     // the heat map is drawn for the requested date, in every format
     for (const ext of [".svg", ".png", ".html"]) expect(r.files.some((f) => f.endsWith(ext))).toBe(true);
     for (const f of r.files) expect(existsSync(f)).toBe(true);
-    const svg = readFileSync(r.files.find((f) => f.endsWith(".svg"))!, "utf8");
+    const svg = readFileSync(
+      r.files.find((f) => f.endsWith(".svg"))!,
+      "utf8",
+    );
     expect(svg).toContain("<svg");
     expect(svg).toContain("F"); // the input's characters label the columns
     expect(existsSync(join(out, "checkpoint.safetensors"))).toBe(true);
