@@ -120,7 +120,7 @@ describe("bertviz export of a whole Transformer", () => {
     expect(d.decoder_attention).toHaveLength(1);
     expect(d.cross_attention).toHaveLength(1);
     // decoder tokens are the tokens fed to the decoder: BOS, then the output shifted by one
-    expect(d.decoder_tokens![0]).toBe("1"); // BOS (id 1; the bare model has no vocabulary)
+    expect(d.decoder_tokens[0]).toBe("1"); // BOS (id 1; the bare model has no vocabulary)
     expect(d.decoder_tokens).toHaveLength(inspection.output.length);
     expect(d.cross_attention![0]![0]).toHaveLength(inspection.output.length);
   });
