@@ -53,6 +53,7 @@ import {
   type ControllerKind,
   type ControllerOptions,
   type ControllerState,
+  runMemorySequence,
   type MemoryForwardOptions,
 } from "./ntm.js";
 
@@ -246,24 +247,7 @@ export class DNC extends Module {
   }
 
   forward(x: Tensor, opts: MemoryForwardOptions<DNCState> = {}): { output: Tensor; state: DNCState; trace?: DNCTrace } {
-    const cell = this.cell;
-    const xs = sequenceInput("DNC", x, cell.controller.inputSize, cell.dtype);
-    const [batch, steps] = xs.shape as [number, number];
-    let state = opts.state ?? cell.initialState(batch);
-    const readSize = cell.readHeads * cell.memoryWidth;
-    const run = cell.controller.begin(xs);
-    const hs: Tensor[] = [];
-    const reads: Tensor[] = [];
-    const traces: DNCStepTrace[] = [];
-    for (let t = 0; t < steps; t++) {
-      const ctrl = run.step(t, reshape(state.reads, [batch, readSize]), state.controller);
-      const step = cell.access(ctrl.output, { ...state, controller: ctrl.state });
-      state = step.state;
-      hs.push(ctrl.output);
-      reads.push(reshape(state.reads, [batch, readSize]));
-      if (opts.trace === true) traces.push(step.trace);
-    }
-    const output = concat([stack(hs, 1), stack(reads, 1)], 2);
+    const { output, state, traces } = runMemorySequence("DNC", this.cell, x, opts);
     if (opts.trace !== true) return { output, state };
     const over = (pick: (s: DNCStepTrace) => Tensor): Tensor => stack(traces.map(pick), 1);
     const slots = (pick: (s: DNCStepTrace) => Tensor): Tensor => over((s) => unsqueeze(pick(s), 1));

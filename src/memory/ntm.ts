@@ -323,6 +323,46 @@ export interface MemoryForwardOptions<S> {
   trace?: boolean;
 }
 
+/** What the NTM and DNC cells share: a controller, read heads of the memory's width, and one access per step. */
+export interface MemoryCell<S extends { controller: ControllerState; reads: Tensor }, T> {
+  readonly controller: Controller;
+  readonly readHeads: number;
+  readonly memoryWidth: number;
+  readonly dtype: "float32" | "float64";
+  initialState(batch: number): S;
+  access(h: Tensor, state: S): { state: S; trace: T };
+}
+
+/**
+ * Runs a memory cell over x (B, T, inputSize): each step the controller sees x_t and the previous
+ * reads, then the cell reads and writes memory. Returns (B, T, H + R W), the controller output and
+ * the new reads of every step, the final state, and the per-step traces when asked.
+ */
+export function runMemorySequence<S extends { controller: ControllerState; reads: Tensor }, T>(
+  op: string,
+  cell: MemoryCell<S, T>,
+  x: Tensor,
+  opts: MemoryForwardOptions<S>,
+): { output: Tensor; state: S; traces: T[] } {
+  const xs = sequenceInput(op, x, cell.controller.inputSize, cell.dtype);
+  const [batch, steps] = xs.shape as [number, number];
+  let state = opts.state ?? cell.initialState(batch);
+  const readSize = cell.readHeads * cell.memoryWidth;
+  const run = cell.controller.begin(xs);
+  const hs: Tensor[] = [];
+  const reads: Tensor[] = [];
+  const traces: T[] = [];
+  for (let t = 0; t < steps; t++) {
+    const ctrl = run.step(t, reshape(state.reads, [batch, readSize]), state.controller);
+    const step = cell.access(ctrl.output, { ...state, controller: ctrl.state });
+    state = step.state;
+    hs.push(ctrl.output);
+    reads.push(reshape(state.reads, [batch, readSize]));
+    if (opts.trace === true) traces.push(step.trace);
+  }
+  return { output: concat([stack(hs, 1), stack(reads, 1)], 2), state, traces };
+}
+
 /**
  * The NTM over a sequence: x (B, T, inputSize) -> output (B, T, H + R W), the controller output and
  * the reads of every step (what an output layer reads). State dict: `cell.*` (see NTMCell).
@@ -340,39 +380,22 @@ export class NTM extends Module {
   }
 
   forward(x: Tensor, opts: MemoryForwardOptions<NTMState> = {}): { output: Tensor; state: NTMState; trace?: NTMTrace } {
-    const cell = this.cell;
-    const xs = sequenceInput("NTM", x, cell.controller.inputSize, cell.dtype);
-    const [batch, steps] = xs.shape as [number, number];
-    let state = opts.state ?? cell.initialState(batch);
-    const readSize = cell.readHeads * cell.memoryWidth;
-    const run = cell.controller.begin(xs);
-    const hs: Tensor[] = [];
-    const reads: Tensor[] = [];
-    const traces: NTMStepTrace[] = [];
-    for (let t = 0; t < steps; t++) {
-      const ctrl = run.step(t, reshape(state.reads, [batch, readSize]), state.controller);
-      const step = cell.access(ctrl.output, { ...state, controller: ctrl.state });
-      state = step.state;
-      hs.push(ctrl.output);
-      reads.push(reshape(step.reads, [batch, readSize]));
-      if (opts.trace === true) traces.push(step.trace);
-    }
-    const output = concat([stack(hs, 1), stack(reads, 1)], 2);
+    const { output, state, traces } = runMemorySequence("NTM", this.cell, x, opts);
     if (opts.trace !== true) return { output, state };
     return {
       output,
       state,
       trace: {
         readWeights: stack(
-          traces.map((s) => s.readWeights),
+          traces.map((t) => t.readWeights),
           1,
         ),
         writeWeights: stack(
-          traces.map((s) => s.writeWeights),
+          traces.map((t) => t.writeWeights),
           1,
         ),
         memory: stack(
-          traces.map((s) => s.memory),
+          traces.map((t) => t.memory),
           1,
         ),
       },
