@@ -38,7 +38,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program
     .command("demo")
-    .description("train a small seq2seq with attention to normalise dates, then draw where it looks (a few minutes)")
+    .description("train a small seq2seq with attention to normalise dates, then draw where it looks (under a minute)")
     .option("--steps <n>", "Adam steps", intArg("--steps", 1), 400)
     .option("--seed <n>", "random seed", intArg("--seed", 0), 0)
     .option("--out <dir>", "run directory", "runs/demo")
