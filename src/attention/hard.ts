@@ -32,6 +32,7 @@ import type { Tensor } from "../autograd/tensor.js";
 import { noGrad } from "../autograd/engine.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import type { Generator } from "../core/rng.js";
+import { shapesEqual, tryBroadcastShapes } from "../core/shape.js";
 import { full, zeros as zerosTensor } from "../ops/creation.js";
 import { add, div, gt, log, mul, neg, square, sub, where } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
@@ -127,7 +128,14 @@ export function hardAttention(scores: Tensor, values: Tensor, opts: HardAttendOp
   optionsOf(op, opts);
   if (scores.dtype !== "float32" && scores.dtype !== "float64")
     throw new DTypeError(`${op}: scores must be float32 or float64, got ${scores.dtype}`);
-  if (opts.mask !== undefined) assertTensor(op, opts.mask, "mask");
+  if (opts.mask !== undefined) {
+    assertTensor(op, opts.mask, "mask");
+    // checked here so the error names this op, not the softmax inside it
+    if (opts.mask.dtype !== "bool") throw new DTypeError(`${op}: mask must be bool (true = attend), got ${opts.mask.dtype}`);
+    const joint = tryBroadcastShapes(opts.mask.shape, scores.shape);
+    if (joint === null || !shapesEqual(joint, scores.shape))
+      throw new ShapeError(`${op}: mask ${fmtShape(opts.mask.shape)} does not broadcast to the scores ${fmtShape(scores.shape)}`);
+  }
   const weights = softmax(scores, -1, opts.mask === undefined ? {} : { mask: opts.mask });
   return hardAttend(op, weights, values, {
     ...(opts.mode ? { mode: opts.mode } : {}),

@@ -69,9 +69,14 @@ export function buildProgram(): Command {
     .option("--out <dir>", "run directory (default runs/<model>-<task>)")
     .option("--resume <dir>", "continue the run saved in this directory (or checkpoint file)")
     .option("--config <file>", "JSON or YAML file with model, task and training sections; flags override it")
+    .option(
+      "--set <section.key=value>",
+      "override one setting of the model, task or training section (repeatable; value read as YAML)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText(
       "after",
-      "\nExamples:\n  engram train lstm --task copy\n  engram train lstm --task copy --steps 500 --out runs/quick\n  engram train lstm --resume runs/quick --steps 1000\n  engram train lstm --task copy --config copy.yaml",
+      "\nExamples:\n  engram train lstm --task copy\n  engram train lstm --task copy --steps 500 --out runs/quick\n  engram train lstm --resume runs/quick --steps 1000\n  engram train lstm --task copy --config copy.yaml\n  engram train memn2n --task babi --set task.taskId=2 --set model.hops=1",
     )
     .action(async (model: string, o: Record<string, unknown>) => {
       const r = await trainCommand(model, { ...o, progress: process.stderr });

@@ -15,6 +15,11 @@ export interface TrainingSettings {
   lr: number;
   optimizer: "adam" | "rmsprop" | "sgd";
   clipGradNorm?: number;
+  /** Momentum of sgd and rmsprop (default 0.9). */
+  momentum?: number;
+  /** Multiply the learning rate by lrDecayFactor every lrDecayEvery steps (a step schedule, e.g. the MemN2N paper's halving). */
+  lrDecayEvery?: number;
+  lrDecayFactor?: number;
   evalEvery?: number;
   evalBatches?: number;
   gradAccumulation?: number;
@@ -27,7 +32,45 @@ export interface RunConfig {
   training: TrainingSettings;
 }
 
-const TRAINING_KEYS = ["steps", "batchSize", "lr", "optimizer", "clipGradNorm", "evalEvery", "evalBatches", "gradAccumulation", "seed"];
+const TRAINING_KEYS = [
+  "steps",
+  "batchSize",
+  "lr",
+  "optimizer",
+  "clipGradNorm",
+  "momentum",
+  "lrDecayEvery",
+  "lrDecayFactor",
+  "evalEvery",
+  "evalBatches",
+  "gradAccumulation",
+  "seed",
+];
+const SECTIONS = ["model", "task", "training"] as const;
+
+/**
+ * Applies `--set section.key=value` overrides (value read as YAML, so numbers, booleans and lists
+ * keep their types) to a config's sections: one flag per setting instead of one file per variant.
+ */
+export function applySettings(config: Partial<RunConfig>, settings: readonly string[]): Partial<RunConfig> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const section of SECTIONS) out[section] = { ...((config as Record<string, Record<string, unknown> | undefined>)[section] ?? {}) };
+  for (const setting of settings) {
+    const m = /^(\w+)\.(\w+)=(.*)$/s.exec(setting);
+    if (!m) throw new ArgumentError(`--set: expected section.key=value (e.g. task.taskId=2), got ${JSON.stringify(setting)}`);
+    const [, section, key, text] = m as unknown as [string, string, string, string];
+    if (!(SECTIONS as readonly string[]).includes(section))
+      throw new ArgumentError(`--set ${setting}: unknown section ${JSON.stringify(section)}${didYouMean(section, [...SECTIONS])}`);
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (e) {
+      throw new ArgumentError(`--set ${setting}: the value is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+    out[section]![key] = value;
+  }
+  return out;
+}
 
 /** Reads a JSON or YAML config file: { model?: {...}, task?: {...}, training?: {...} }. */
 export function readConfigFile(path: string): Partial<RunConfig> {
@@ -79,11 +122,22 @@ export function resolveRunConfig(spec: ModelSpec, file: Partial<RunConfig>, flag
   int("evalEvery", 0);
   int("evalBatches", 1);
   int("gradAccumulation", 1);
+  int("lrDecayEvery", 1);
   if (typeof training.lr !== "number" || !(training.lr > 0))
     throw new ArgumentError(`train: lr must be a positive number, got ${JSON.stringify(training.lr)}`);
   if (training.clipGradNorm !== undefined && !(typeof training.clipGradNorm === "number" && training.clipGradNorm > 0)) {
     throw new ArgumentError(`train: clipGradNorm must be a positive number, got ${JSON.stringify(training.clipGradNorm)}`);
   }
+  if (training.momentum !== undefined && !(typeof training.momentum === "number" && training.momentum >= 0 && training.momentum < 1))
+    throw new ArgumentError(`train: momentum must be a number in [0, 1), got ${JSON.stringify(training.momentum)}`);
+  if (training.momentum !== undefined && training.optimizer === "adam")
+    throw new ArgumentError("train: momentum applies to sgd and rmsprop; adam has its own betas");
+  if (training.lrDecayFactor !== undefined && !(typeof training.lrDecayFactor === "number" && training.lrDecayFactor > 0))
+    throw new ArgumentError(`train: lrDecayFactor must be a positive number, got ${JSON.stringify(training.lrDecayFactor)}`);
+  if ((training.lrDecayEvery === undefined) !== (training.lrDecayFactor === undefined))
+    throw new ArgumentError(
+      "train: lrDecayEvery and lrDecayFactor go together (multiply the learning rate by the factor every so many steps)",
+    );
   if (!["adam", "rmsprop", "sgd"].includes(training.optimizer)) {
     throw new ArgumentError(`train: optimizer must be adam, rmsprop or sgd, got ${JSON.stringify(training.optimizer)}`);
   }

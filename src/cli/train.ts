@@ -5,18 +5,20 @@ import { defaultGenerator, manualSeed } from "../core/rng.js";
 import { ArgumentError, CheckpointError, EngramError } from "../core/errors.js";
 import { createModel, modelSpec } from "../models/registry.js";
 import type { TaskModel } from "../models/task-model.js";
-import { Adam, RMSprop, SGD, type Hyper, type Optimizer } from "../optim/index.js";
+import { Adam, RMSprop, SGD, StepLR, type Hyper, type Optimizer } from "../optim/index.js";
 import { createTask } from "../tasks/registry.js";
 import type { Task } from "../tasks/task.js";
 import { CHECKPOINT_FILE, loadCheckpoint, type CheckpointMeta } from "../train/checkpoint.js";
 import { Trainer, type TrainResult } from "../train/trainer.js";
-import { readConfigFile, resolveRunConfig, type RunConfig, type TrainingSettings } from "./run-config.js";
+import { applySettings, readConfigFile, resolveRunConfig, type RunConfig, type TrainingSettings } from "./run-config.js";
 
 export interface TrainFlags extends Partial<TrainingSettings> {
   task?: string;
   out?: string;
   resume?: string;
   config?: string;
+  /** `section.key=value` overrides of the config (--set). */
+  set?: string[];
   /** The config as an object (instead of a --config file). */
   run?: Partial<RunConfig>;
   progress?: NodeJS.WritableStream | false;
@@ -28,9 +30,9 @@ function makeOptimizer(model: TaskModel, t: TrainingSettings): Optimizer<Hyper> 
     case "adam":
       return new Adam(params, { lr: t.lr });
     case "rmsprop":
-      return new RMSprop(params, { lr: t.lr, momentum: 0.9 });
+      return new RMSprop(params, { lr: t.lr, momentum: t.momentum ?? 0.9 });
     case "sgd":
-      return new SGD(params, { lr: t.lr, momentum: 0.9 });
+      return new SGD(params, { lr: t.lr, momentum: t.momentum ?? 0.9 });
   }
 }
 
@@ -63,6 +65,7 @@ function build(
   const trainer = new Trainer({
     model,
     optimizer,
+    ...(t.lrDecayEvery !== undefined ? { scheduler: new StepLR(optimizer, { stepSize: t.lrDecayEvery, gamma: t.lrDecayFactor! }) } : {}),
     task,
     loss: (b) => model.loss(b),
     predict: (b) => model.predict(b),
@@ -93,8 +96,8 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
   let outDir: string;
   if (flags.resume !== undefined) {
     // the run's settings come from its checkpoint; silently ignoring a file would be worse than refusing it
-    if (flags.config !== undefined)
-      throw new ArgumentError("train: --config cannot be combined with --resume (flags still override the saved settings)");
+    if (flags.config !== undefined || (flags.set?.length ?? 0) > 0)
+      throw new ArgumentError("train: --config and --set cannot be combined with --resume (flags still override the saved settings)");
     const path = checkpointPath(flags.resume);
     const ck = await loadCheckpoint(path);
     if (ck.meta.model.name !== modelName)
@@ -119,7 +122,7 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
   } else {
     if (flags.task === undefined) throw new ArgumentError("train: --task is required (see `engram tasks`)");
     modelSpec(modelName); // unknown names fail before the config file is read
-    const file = flags.config !== undefined ? readConfigFile(flags.config) : (flags.run ?? {});
+    const file = applySettings(flags.config !== undefined ? readConfigFile(flags.config) : (flags.run ?? {}), flags.set ?? []);
     const run = resolveRunConfig(modelSpec(modelName), file, settings);
     outDir = flags.out ?? join("runs", `${modelName}-${flags.task}`);
     built = build(modelName, flags.task, run, outDir, flags.progress);

@@ -257,6 +257,12 @@ describe("HardAttention module", () => {
       /^hardAttention: values must be \(B, S, Dv\) = \(2, 3, Dv\)/,
     );
     expect(() => hardAttention(eg.zeros([2, 3], { dtype: "int32" }), eg.zeros([2, 3, 1]))).toThrow(eg.DTypeError);
+    expect(() => hardAttention(eg.zeros([2, 3]), eg.zeros([2, 3, 1]), { mask: eg.tensor([[true, false]]) })).toThrow(
+      /^hardAttention: mask \[1, 2\] does not broadcast to the scores \[2, 3\]/,
+    );
+    expect(() => hardAttention(eg.zeros([2, 3]), eg.zeros([2, 3, 1]), { mask: eg.ones([2, 3]) })).toThrow(
+      /^hardAttention: mask must be bool/,
+    );
     expect(() => reinforceSurrogate(r, eg.zeros([16]), { entropyCoef: Number.NaN })).toThrow(/^reinforceSurrogate: entropyCoef/);
     expect(() => new HardAttention({} as LuongAttention)).toThrow(/^HardAttention: scorer must be/);
     expect(() => new HardAttention(new LuongAttention(2, 2), { baselineInputDim: 3 })).toThrow(/needs baseline "learned"/);

@@ -164,6 +164,9 @@ describe("engram train", () => {
     ["a section that is not an object", "task: 3\n", /section task must be an object/],
     ["invalid YAML", "model: [1, 2\n", /is not valid YAML/],
     ["a bad training value", "training:\n  batchSize: 0\n", /batchSize must be an integer >= 1/],
+    ["momentum for adam", "training:\n  optimizer: adam\n  momentum: 0.5\n", /momentum applies to sgd and rmsprop/],
+    ["momentum of 1", "training:\n  optimizer: sgd\n  momentum: 1\n", /momentum must be a number in \[0, 1\)/],
+    ["a decay step without its factor", "training:\n  lrDecayEvery: 5\n", /lrDecayEvery and lrDecayFactor go together/],
   ];
   for (const [name, text, message] of badConfigs) {
     it(`exits 2 on a config file with ${name}`, async () => {
@@ -175,6 +178,94 @@ describe("engram train", () => {
       expect(r.err).toMatch(message);
     });
   }
+});
+
+describe("engram train --set", () => {
+  it("overrides the config file's settings, keeping YAML types", async () => {
+    const out = join(dir, "set");
+    const r = await cli(
+      "train",
+      "lstm",
+      "--task",
+      "copy",
+      "--config",
+      YAML,
+      "--out",
+      out,
+      "--set",
+      "model.hiddenSize=8",
+      "--set",
+      "task.maxLength=3",
+      "--set",
+      "training.steps=2",
+      "--set",
+      "training.optimizer=sgd",
+    );
+    expect(r.code, r.err).toBe(0);
+    const ck = await loadCheckpoint(join(out, "checkpoint.safetensors"));
+    expect(ck.meta.model.config).toMatchObject({ hiddenSize: 8 });
+    expect(ck.meta.task?.config).toMatchObject({ width: 4, maxLength: 3 });
+    expect(ck.meta.training).toMatchObject({ steps: 2, optimizer: "sgd", batchSize: 4 });
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ["no section", "hiddenSize=8", /--set: expected section\.key=value/],
+    ["an unknown section", "modle.hiddenSize=8", /unknown section "modle".*did you mean "model"/],
+    ["an unknown model option", "model.hidenSize=8", /lstm: unknown option "hidenSize"/],
+    ["bad YAML", "model.hiddenSize=[1", /the value is not valid YAML/],
+  ];
+  for (const [name, setting, message] of bad) {
+    it(`exits 2 on ${name}`, async () => {
+      const r = await cli("train", "lstm", "--task", "copy", "--steps", "1", "--set", setting, "--out", join(dir, "never"));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+    });
+  }
+
+  it("cannot be combined with --resume", async () => {
+    const r = await cli("train", "lstm", "--resume", join(dir, "set"), "--set", "training.steps=3");
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--config and --set cannot be combined with --resume/);
+  });
+});
+
+describe("engram train learning-rate decay and momentum", () => {
+  it("multiplies the learning rate every lrDecayEvery steps, and resumes mid-schedule bit for bit", async () => {
+    const run = {
+      model: { hiddenSize: 8 },
+      task: { width: 4, maxLength: 3 },
+      training: { optimizer: "sgd" as const, momentum: 0, lr: 0.1, batchSize: 4, lrDecayEvery: 3, lrDecayFactor: 0.5 },
+    };
+    const [dirA, dirB] = [join(dir, "decay-whole"), join(dir, "decay-split")];
+    await trainCommand("lstm", { task: "copy", run, steps: 8, out: dirA, progress: false });
+    await trainCommand("lstm", { task: "copy", run, steps: 4, out: dirB, progress: false });
+    await trainCommand("lstm", { resume: dirB, steps: 8, progress: false });
+    const lrs = (d: string) =>
+      readMetrics(d)
+        .filter((m) => m.split === "train")
+        .map((m) => m.lr as number);
+    // the lr a step used: 3 steps at 0.1, 3 at 0.05, then 0.025
+    expect(lrs(dirA)).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]);
+    expect(lrs(dirB)).toEqual(lrs(dirA));
+    const losses = (d: string) =>
+      readMetrics(d)
+        .filter((m) => m.split === "train")
+        .map((m) => m.loss);
+    expect(losses(dirB)).toEqual(losses(dirA));
+  });
+
+  it("gives sgd without momentum plain steps: w - lr * g (no velocity buffer)", async () => {
+    const out = join(dir, "plain-sgd");
+    await trainCommand("lstm", {
+      task: "copy",
+      run: { model: { hiddenSize: 8 }, task: { width: 4, maxLength: 3 }, training: { optimizer: "sgd", momentum: 0, batchSize: 4 } },
+      steps: 1,
+      out,
+      progress: false,
+    });
+    const ck = await loadCheckpoint(join(out, "checkpoint.safetensors"));
+    for (const st of Object.values(ck.optimizer!.state)) expect(Object.keys(st.buffers)).not.toContain("momentumBuffer");
+  });
 });
 
 describe("engram train --resume", () => {
@@ -211,7 +302,7 @@ describe("engram train --resume", () => {
     expect(wrongTask.err).toMatch(/was trained on copy, not sort/);
     const withConfig = await cli("train", "lstm", "--resume", RUN, "--config", YAML);
     expect(withConfig.code).toBe(2);
-    expect(withConfig.err).toMatch(/--config cannot be combined with --resume/);
+    expect(withConfig.err).toMatch(/--config and --set cannot be combined with --resume/);
     const missing = await cli("train", "lstm", "--resume", join(dir, "nowhere"));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/^engram: loadSafetensors: cannot read /);
