@@ -32,7 +32,9 @@
  * Training: teacher forcing on batch.decoderInput; the loss is the cross-entropy averaged over the
  * positions batch.mask counts. Work that does not depend on the recurrence is done for all steps at
  * once: the embeddings' share of the decoder's input projection, the deep output / softmax head, and
- * (Luong without input feeding) the attention.
+ * (Luong without input feeding) the attention. Bahdanau with a GRU decoder runs its whole
+ * teacher-forced loop as one op (ops/additive-decoder.ts), whose backward computes each weight's
+ * gradient with one GEMM over all steps.
  *
  * Prediction: greedy search (beamSize 0) or beam search (beam-search.ts; beamSize 1 gives greedy's
  * output exactly, through the beam code) with length penalty
@@ -59,6 +61,7 @@ import { affine, cellStep, GRUCell, LSTMCell } from "../nn/rnn-cell.js";
 import { add, maximum, mul, tanh } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { crossEntropy, dropout, logSoftmax } from "../ops/nn.js";
+import { additiveGruDecoder } from "../ops/additive-decoder.js";
 import { unbindSteps } from "../ops/rnn.js";
 import { sum } from "../ops/reduce.js";
 import { concat, expand, indexSelect, narrow, reshape, split, stack, transpose, unsqueeze } from "../ops/shape.js";
@@ -470,6 +473,21 @@ export class Seq2Seq extends Module implements TaskModel, InspectableModel {
     const [B, T] = decoderInput.shape as [number, number];
     const G = this.decoder.weightHh.shape[0]!;
     const embedded = this.drop(this.tgtEmbed.forward(transpose(decoderInput, 0, 1))); // (T, B, E)
+    const att = this.attention;
+    if (att instanceof AdditiveAttention && !att.normalize && this.rnn === "gru" && !keepWeights) {
+      // Bahdanau with a GRU: the whole recurrence is one op, whose backward batches the weight
+      // gradients over the steps (the step-by-step path below stays for LSTM and for the weights)
+      const cell = this.decoder;
+      const out = additiveGruDecoder(embedded, s0.h, memory.annotations, memory.keys!, memory.mask, {
+        queryWeight: att.queryProj.weight,
+        scoreVector: att.v,
+        weightIh: cell.weightIh,
+        biasIh: cell.biasIh,
+        weightHh: cell.weightHh,
+        biasHh: cell.biasHh,
+      }); // (T, B, H + A): states, then contexts
+      return { logits: this.head(narrow(out, -1, 0, d.H), embedded, narrow(out, -1, d.H, d.A), null), weights: null };
+    }
     // the embeddings' share of every step's input projection in one GEMM: (T*B, E) -> (T, B, G*H)
     const xpAll = reshape(affine(reshape(embedded, [T * B, d.E]), this.embedWeight(), this.decoder.biasIh), [T, B, G]);
     const xps = unbindSteps(xpAll); // zero-copy (B, G*H) per step, one gradient buffer

@@ -88,6 +88,26 @@ describe("Seq2Seq sizes", () => {
   });
 });
 
+describe("Seq2Seq bahdanau GRU decoder", () => {
+  it("bahdanau GRU: the fused decoder loop gives the step-by-step loop's logits and parameter gradients", () => {
+    // teacherForced(batch, true) keeps the attention weights, which only the step-by-step loop returns
+    const m = new Seq2Seq(V, V, { embedDim: 5, hiddenSize: 6, dtype: "float64", generator: new eg.Generator(11) });
+    const batch = task.batch("train", 5, 4);
+    const lossOf = (keepWeights: boolean): { logits: eg.Tensor; grads: eg.Tensor[] } => {
+      const { logits } = m.teacherForced(batch, keepWeights);
+      const params = m.parameters();
+      for (const p of params) p.grad = null;
+      eg.sum(eg.mul(logits, eg.sin(logits))).backward();
+      return { logits, grads: params.map((p) => p.grad ?? eg.zerosLike(p)) };
+    };
+    const fused = lossOf(false);
+    const stepwise = lossOf(true);
+    const diff = (a: eg.Tensor, b: eg.Tensor): number => eg.max(eg.abs(eg.sub(a, b))).item();
+    expect(diff(fused.logits, stepwise.logits)).toBeLessThan(1e-12);
+    fused.grads.forEach((g, i) => expect(diff(g, stepwise.grads[i]!), `parameter ${i}`).toBeLessThan(1e-12));
+  });
+});
+
 describe.each(VARIANTS)("Seq2Seq %o", (opts) => {
   it("shapes: a scalar loss, logits (Tout, B, V), int32 predictions that end in EOS", () => {
     const m = small(opts);
