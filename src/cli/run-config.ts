@@ -32,6 +32,13 @@ export interface RunConfig {
   training: TrainingSettings;
 }
 
+/** A layer of settings (a config file, --set flags, a checkpoint's saved settings): any section, any subset. */
+export interface RunConfigLayer {
+  model?: Record<string, unknown>;
+  task?: Record<string, unknown>;
+  training?: Partial<TrainingSettings>;
+}
+
 const TRAINING_KEYS = [
   "steps",
   "batchSize",
@@ -52,7 +59,7 @@ const SECTIONS = ["model", "task", "training"] as const;
  * Applies `--set section.key=value` overrides (value read as YAML, so numbers, booleans and lists
  * keep their types) to a config's sections: one flag per setting instead of one file per variant.
  */
-export function applySettings(config: Partial<RunConfig>, settings: readonly string[]): Partial<RunConfig> {
+export function applySettings(config: RunConfigLayer, settings: readonly string[]): RunConfigLayer {
   const out: Record<string, Record<string, unknown>> = {};
   for (const section of SECTIONS) out[section] = { ...((config as Record<string, Record<string, unknown> | undefined>)[section] ?? {}) };
   for (const setting of settings) {
@@ -73,7 +80,7 @@ export function applySettings(config: Partial<RunConfig>, settings: readonly str
 }
 
 /** Reads a JSON or YAML config file: { model?: {...}, task?: {...}, training?: {...} }. */
-export function readConfigFile(path: string): Partial<RunConfig> {
+export function readConfigFile(path: string): RunConfigLayer {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -90,7 +97,7 @@ export function readConfigFile(path: string): Partial<RunConfig> {
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     throw new ArgumentError(`--config: ${path} must hold an object with model, task and training sections`);
-  const out: Partial<RunConfig> = {};
+  const out: RunConfigLayer = {};
   for (const [key, value] of Object.entries(doc)) {
     if (key !== "model" && key !== "task" && key !== "training") {
       throw new ArgumentError(`--config: ${path}: unknown section ${JSON.stringify(key)}${didYouMean(key, ["model", "task", "training"])}`);
@@ -103,7 +110,7 @@ export function readConfigFile(path: string): Partial<RunConfig> {
 }
 
 /** Merges the layers and validates the training settings. */
-export function resolveRunConfig(spec: ModelSpec, file: Partial<RunConfig>, flags: Partial<TrainingSettings>): RunConfig {
+export function resolveRunConfig(spec: ModelSpec, file: RunConfigLayer, flags: Partial<TrainingSettings>): RunConfig {
   const fileTraining = (file.training ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(fileTraining)) {
     if (!TRAINING_KEYS.includes(key))

@@ -10,7 +10,14 @@ import { createTask } from "../tasks/registry.js";
 import type { Task } from "../tasks/task.js";
 import { CHECKPOINT_FILE, loadCheckpoint, type CheckpointMeta } from "../train/checkpoint.js";
 import { Trainer, type TrainResult } from "../train/trainer.js";
-import { applySettings, readConfigFile, resolveRunConfig, type RunConfig, type TrainingSettings } from "./run-config.js";
+import {
+  applySettings,
+  readConfigFile,
+  resolveRunConfig,
+  type RunConfig,
+  type RunConfigLayer,
+  type TrainingSettings,
+} from "./run-config.js";
 
 export interface TrainFlags extends Partial<TrainingSettings> {
   task?: string;
@@ -20,7 +27,7 @@ export interface TrainFlags extends Partial<TrainingSettings> {
   /** `section.key=value` overrides of the config (--set). */
   set?: string[];
   /** The config as an object (instead of a --config file). */
-  run?: Partial<RunConfig>;
+  run?: RunConfigLayer;
   progress?: NodeJS.WritableStream | false;
 }
 
@@ -107,7 +114,7 @@ export async function trainCommand(modelName: string, flags: TrainFlags): Promis
     }
     const task = ck.meta.task;
     if (task === undefined) throw new CheckpointError(`train: --resume ${path} does not say which task it was trained on`);
-    const saved = { model: ck.meta.model.config, task: task.config, training: ck.meta.training ?? {} } as unknown as Partial<RunConfig>;
+    const saved = { model: ck.meta.model.config, task: task.config, training: ck.meta.training ?? {} } as unknown as RunConfigLayer;
     const run = resolveRunConfig(modelSpec(modelName), saved, settings);
     // next to the checkpoint, whatever the file is called (not the working directory)
     outDir = flags.out ?? dirname(path);
