@@ -4,8 +4,13 @@
  * E 256, 4 heads) and a seq2seq training step (bidirectional-GRU encoder, Bahdanau-attention GRU
  * decoder with the deep output, teacher forcing, cross-entropy, Adam; B 32, 30 -> 30 tokens, vocab
  * 64, embeddings 64, 128 units per encoder direction and in the decoder), Engram (native, ts where
- * it finishes) against PyTorch 1.13 (child process, same sizes and thread count). New workloads (Transformer layers, seq2seq) are further entries of
- * attentionSpecs with their own Engram function and a kind the peer understands.
+ * it finishes) against PyTorch 1.13 (child process, same sizes and thread count) and TF.js with the
+ * wasm backend (in this process, bench/peers/tfjs-attention.ts). New workloads are further entries of
+ * attentionSpecs with their own Engram setup, a kind the PyTorch peer understands and a TF.js twin.
+ *
+ * The TF.js twins start from the Engram model's initial weights and inputs (engramSetup's tensors),
+ * so their output and first values are checked against Engram's before timing (runTfjs): a twin that
+ * computes something else is reported WRONG RESULT rather than timed as a peer.
  *
  * "encoder-layer-train" is one training step of a TransformerEncoderLayer (B 32, T 64, D 256,
  * 4 heads, FF 1024, relu, dropout 0.1 in training mode, post-norm as PyTorch's default): forward,
@@ -15,15 +20,23 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { measure, measuredRow, skippedRow, type Measurement, type Row, type Workload } from "../harness.js";
 import { runJsonPeer } from "../peers/process.js";
+import { loadTfjsGradients, tfjsAttentionWorkload, type HostTensor, type TfjsAttentionWorkload } from "../peers/tfjs-attention.js";
+import { loadTfjsWasm, type TfjsWasm } from "../peers/tfjs-wasm.js";
 import { describeTorch, pythonPath, type TorchInfo } from "../peers/torch.js";
 import type { Suite, SuiteContext, SuiteResult } from "../suite.js";
 
 type Engram = typeof import("../../src/index.js");
+type EgTensor = InstanceType<Engram["Tensor"]>;
 
 /** One ts-backend call slower than this is not measured. */
 const TS_MAX_CALL_MS = 3000;
+/** One TF.js call slower than this is not measured (measuring takes at least five calls). */
+const TFJS_MAX_CALL_MS = 20_000;
+/** Largest relative difference from Engram (max |difference| / max |Engram|) that still counts as the same computation. */
+const TFJS_OUTPUT_TOLERANCE = 1e-3;
+const TFJS_LOSS_TOLERANCE = 1e-4;
 
-type AttentionSpec =
+export type AttentionSpec =
   | { kind: "causal-sdpa"; batch: number; heads: number; seq: number; head_dim: number }
   | { kind: "mha-train"; batch: number; seq: number; embed: number; heads: number }
   | {
@@ -54,6 +67,9 @@ const CONTENDER_DESCRIPTIONS: Record<string, string> = {
     "Engram, native backend: scaledDotProductAttention / nn.MultiHeadAttention on the fused attention kernel / TransformerEncoderLayer + Adam / " +
     "models Seq2Seq (bahdanau, gru) with optim.Adam",
   "engram-ts": "Engram, ts backend (portable TypeScript kernels), same calls",
+  "tfjs-wasm":
+    "TF.js (tfjs-core + tfjs-backend-wasm) in this process, the same models composed from tf.matMul, tf.softmax, elementwise ops, " +
+    "tf.variableGrads / tf.train.adam and hand-written GRU cells, on Engram's initial weights and inputs (bench/peers/tfjs-attention.ts)",
 };
 
 /** Engram time / PyTorch time targets, as harness ratios (PyTorch / Engram) rounded up. */
@@ -103,7 +119,7 @@ export function attentionSpecs(quick: boolean, selected: (workload: string, cont
     // the portable kernels take over a minute per causal T = 4096 call (74 s measured), 45.8 s per encoder layer
     // step and ~10 s per seq2seq step (over TS_MAX_CALL_MS, so they would only be skipped after one call): not run
     const slowOnTs = (a.attn.kind === "causal-sdpa" && !quick) || a.attn.kind === "encoder-layer-train" || a.attn.kind === "seq2seq-train";
-    const pool = slowOnTs ? ["pytorch", "engram-native"] : ["pytorch", "engram-native", "engram-ts"];
+    const pool = slowOnTs ? ["pytorch", "engram-native", "tfjs-wasm"] : ["pytorch", "engram-native", "engram-ts", "tfjs-wasm"];
     const chosen = pool.filter((c) => selected(w.name, c));
     if (chosen.length === 0) continue;
     if (!chosen.includes("pytorch")) chosen.unshift("pytorch");
@@ -135,16 +151,34 @@ function timingParams(m: Measurement): Record<string, unknown> {
   return { iterations: m.iterations, repeats: m.repeats, min_ms: Number(m.minMs.toPrecision(6)), max_ms: Number(m.maxMs.toPrecision(6)) };
 }
 
-async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => number> {
+/** The Engram side of a workload: the timed call, its forward output (no dropout) and the weights and inputs the TF.js twin starts from. */
+interface EngramSetup {
+  step: () => number;
+  output: () => Float32Array;
+  /** Copies, made when asked for (only the TF.js runner needs them). */
+  tensors: () => Map<string, HostTensor>;
+}
+
+function hostTensor(t: EgTensor): HostTensor {
+  const data = t.data as ArrayLike<number>;
+  return { data: t.dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data), shape: [...t.shape] };
+}
+
+function hostTensors(params: [string, EgTensor][], inputs: Record<string, EgTensor>): Map<string, HostTensor> {
+  return new Map([...params, ...Object.entries(inputs)].map(([n, t]) => [n, hostTensor(t)]));
+}
+
+const floats = (t: EgTensor): Float32Array => Float32Array.from(t.data as ArrayLike<number>);
+
+/** Builds a workload from Generator(0): every call gives the same weights and inputs. */
+async function engramSetup(eg: Engram, s: AttentionSpec): Promise<EngramSetup> {
   const gen = new eg.Generator(0);
   if (s.kind === "causal-sdpa") {
     const { scaledDotProductAttention } = await import("../../src/attention/sdpa.js");
     const shape = [s.batch, s.heads, s.seq, s.head_dim];
-    const [q, k, v] = [0, 1, 2].map(() => eg.randn(shape, { generator: gen })) as [
-      InstanceType<Engram["Tensor"]>,
-      ...InstanceType<Engram["Tensor"]>[],
-    ];
-    return () => eg.noGrad(() => eg.mean(scaledDotProductAttention(q, k!, v!, { isCausal: true }).output).item());
+    const [q, k, v] = [0, 1, 2].map(() => eg.randn(shape, { generator: gen })) as [EgTensor, EgTensor, EgTensor];
+    const forward = (): EgTensor => eg.noGrad(() => scaledDotProductAttention(q, k, v, { isCausal: true }).output);
+    return { step: () => eg.mean(forward()).item(), output: () => floats(forward()), tensors: () => hostTensors([], { q, k, v }) };
   }
   if (s.kind === "encoder-layer-train") {
     const { TransformerEncoderLayer } = await import("../../src/models/transformer-layers.js");
@@ -159,29 +193,44 @@ async function engramWorkload(eg: Engram, s: AttentionSpec): Promise<() => numbe
     const opt = new Adam(layer.parameters(), { lr: 1e-4 });
     const x = eg.randn([s.batch, s.seq, s.d_model], { generator: gen });
     const target = eg.randn([s.batch, s.seq, s.d_model], { generator: gen });
-    return () => {
-      opt.zeroGrad();
-      const loss = eg.mseLoss(layer.forward(x).output, target);
-      loss.backward();
-      opt.step();
-      return loss.item();
+    return {
+      step: () => {
+        opt.zeroGrad();
+        const loss = eg.mseLoss(layer.forward(x).output, target);
+        loss.backward();
+        opt.step();
+        return loss.item();
+      },
+      output: () => {
+        layer.eval();
+        try {
+          return floats(eg.noGrad(() => layer.forward(x).output));
+        } finally {
+          layer.train();
+        }
+      },
+      tensors: () => hostTensors(layer.namedParameters(), { x, target }),
     };
   }
-  if (s.kind === "seq2seq-train") return seq2seqWorkload(eg, s, gen);
+  if (s.kind === "seq2seq-train") return seq2seqSetup(eg, s, gen);
   const { MultiHeadAttention } = await import("../../src/attention/multi-head.js");
   const m = new MultiHeadAttention(s.embed, s.heads, { generator: gen });
   const x = eg.randn([s.batch, s.seq, s.embed], { generator: gen });
-  return () => {
-    m.zeroGrad();
-    const out = m.forward(x, x, x, { needWeights: false }).output;
-    const loss = eg.sum(out);
-    loss.backward();
-    return loss.item();
+  return {
+    step: () => {
+      m.zeroGrad();
+      const out = m.forward(x, x, x, { needWeights: false }).output;
+      const loss = eg.sum(out);
+      loss.backward();
+      return loss.item();
+    },
+    output: () => floats(eg.noGrad(() => m.forward(x, x, x, { needWeights: false }).output)),
+    tensors: () => hostTensors(m.namedParameters(), { x }),
   };
 }
 
 /** One training step of models/seq2seq.ts on a fixed random batch (all rows full length, BOS = 1). */
-async function seq2seqWorkload(eg: Engram, s: Seq2SeqSpec, gen: InstanceType<Engram["Generator"]>): Promise<() => number> {
+async function seq2seqSetup(eg: Engram, s: Seq2SeqSpec, gen: InstanceType<Engram["Generator"]>): Promise<EngramSetup> {
   const { Seq2Seq } = await import("../../src/models/seq2seq.js");
   const m = new Seq2Seq(s.vocab, s.vocab, { attention: "bahdanau", rnn: "gru", embedDim: s.embed, hiddenSize: s.hidden, generator: gen });
   const opt = new eg.optim.Adam(m.parameters(), { lr: 1e-3 });
@@ -190,7 +239,7 @@ async function seq2seqWorkload(eg: Engram, s: Seq2SeqSpec, gen: InstanceType<Eng
   const ids = (n: number): Int32Array => Int32Array.from({ length: n }, () => gen.randint(3, s.vocab));
   const target = ids(B * s.tgt_len);
   const decoderInput = Int32Array.from(target, (_, i) => (i % s.tgt_len === 0 ? 1 : target[i - 1]!));
-  const int = (data: Int32Array, shape: number[]): InstanceType<Engram["Tensor"]> => new eg.Tensor(data, shape, "int32");
+  const int = (data: Int32Array, shape: number[]): EgTensor => new eg.Tensor(data, shape, "int32");
   const batch = {
     input: int(ids(B * s.src_len), [B, s.src_len]),
     target: int(target, [B, s.tgt_len]),
@@ -199,12 +248,17 @@ async function seq2seqWorkload(eg: Engram, s: Seq2SeqSpec, gen: InstanceType<Eng
     targetLengths: int(new Int32Array(B).fill(s.tgt_len), [B]),
     mask: eg.ones([B, s.tgt_len]),
   };
-  return () => {
-    opt.zeroGrad();
-    const loss = m.loss(batch);
-    loss.backward();
-    opt.step();
-    return loss.item();
+  return {
+    step: () => {
+      opt.zeroGrad();
+      const loss = m.loss(batch);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    },
+    // logits (T, B, V)
+    output: () => floats(eg.noGrad(() => m.forward(batch))),
+    tensors: () => hostTensors(m.namedParameters(), { src: batch.input, target: batch.target, decoderInput: batch.decoderInput }),
   };
 }
 
@@ -238,7 +292,7 @@ async function runEngram(eg: Engram, ctx: SuiteContext, specs: readonly Spec[], 
       const backend = contender === "engram-ts" ? "ts" : "native";
       try {
         eg.setBackend(backend);
-        const fn = await engramWorkload(eg, spec.attn);
+        const fn = (await engramSetup(eg, spec.attn)).step;
         const t0 = performance.now();
         const first = fn();
         const firstMs = performance.now() - t0;
@@ -270,6 +324,132 @@ async function runEngram(eg: Engram, ctx: SuiteContext, specs: readonly Spec[], 
       }
     }
   }
+}
+
+/** Peak resident memory one causal TF.js call adds, from a fresh child process (bench/peers/tfjs-attention.ts run directly). */
+async function tfjsPeakKb(s: AttentionSpec): Promise<number | string> {
+  const script = fileURLToPath(new URL("../peers/tfjs-attention.ts", import.meta.url));
+  const res = await runJsonPeer<{ peak_delta_kb: number } | { skipped: string }>(
+    process.execPath,
+    [...process.execArgv, script, JSON.stringify(s)],
+    { timeoutMs: 300_000 },
+  );
+  if (!res.ok) return res.reason;
+  return "skipped" in res.value ? res.value.skipped : res.value.peak_delta_kb;
+}
+
+/** max |a - b| / max |b|: 0 for the same numbers, about 1 for unrelated ones. */
+function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return Number.isNaN(diff) ? Infinity : diff / (scale || 1);
+}
+
+/**
+ * Compares the TF.js twin with Engram on the same weights and inputs (Engram's current backend):
+ * the forward output without dropout (the causal call's and MHA's values are functions of it), then,
+ * for a deterministic training step (seq2seq; the encoder layer's has dropout), the losses of two
+ * steps, the second after one Adam update, so gradients and optimizer are compared too. The first
+ * TF.js value is the row's first_value.
+ */
+function checkAgainstEngram(
+  ref: EngramSetup,
+  twin: TfjsAttentionWorkload,
+  compareSteps: boolean,
+): { first: number; firstMs: number; outputError: number; lossError?: number; wrong?: string } {
+  const outputError = relativeDifference(twin.output(), ref.output());
+  const t0 = performance.now();
+  const first = twin.step();
+  const firstMs = performance.now() - t0;
+  const res: ReturnType<typeof checkAgainstEngram> = { first, firstMs, outputError };
+  if (outputError > TFJS_OUTPUT_TOLERANCE) res.wrong = `output differs from Engram's by ${outputError.toExponential(1)} (relative)`;
+  if (compareSteps) {
+    const mine = [first, twin.step()];
+    const theirs = [ref.step(), ref.step()];
+    const lossError = Math.max(...mine.map((m, i) => Math.abs(m - theirs[i]!) / Math.max(Math.abs(theirs[i]!), 1e-12)));
+    res.lossError = Number.isNaN(lossError) ? Infinity : lossError;
+    if (!(res.lossError <= TFJS_LOSS_TOLERANCE))
+      res.wrong ??= `values of two calls ${mine.map((m) => m.toPrecision(6)).join(", ")} vs Engram's ${theirs.map((m) => m.toPrecision(6)).join(", ")}`;
+  }
+  return res;
+}
+
+async function runTfjs(
+  eg: Engram | undefined,
+  ctx: SuiteContext,
+  specs: readonly Spec[],
+  put: (r: Row) => void,
+  notes: string[],
+): Promise<TfjsWasm | undefined> {
+  const mine = specs.filter((s) => s.contenders.includes("tfjs-wasm"));
+  if (mine.length === 0) return undefined;
+  const skipAll = (reason: string): void => {
+    for (const s of mine) put(skippedRow(s.w, "tfjs-wasm", reason));
+    notes.push(`tfjs-wasm skipped: ${reason}`);
+  };
+  if (!eg) return void skipAll("Engram failed to load (the TF.js twins start from its weights and inputs)");
+  ctx.log("tfjs-wasm: initialising");
+  const loaded = await loadTfjsWasm();
+  if (!loaded.ok) return void skipAll(loaded.reason);
+  const tfw = loaded.value;
+  try {
+    await loadTfjsGradients();
+  } catch (err) {
+    return void skipAll(`tfjs-core's gradients failed to load: ${errorMessage(err)}`);
+  }
+  const native = eg.backendInfo().nativeAvailable;
+  for (const spec of mine) {
+    const w = spec.w;
+    ctx.log(`${w.name}: tfjs-wasm`);
+    let twin: TfjsAttentionWorkload | undefined;
+    try {
+      eg.setBackend(native ? "native" : "ts");
+      const ref = await engramSetup(eg, spec.attn);
+      twin = tfjsAttentionWorkload(tfw.tf, spec.attn, ref.tensors());
+      const check = checkAgainstEngram(ref, twin, spec.attn.kind === "seq2seq-train");
+      if (!Number.isFinite(check.first)) {
+        put(skippedRow(w, "tfjs-wasm", `WRONG RESULT: the first call returned ${check.first}`));
+        continue;
+      }
+      const checkParams = {
+        check_output_error: Number(check.outputError.toPrecision(3)),
+        ...(check.lossError !== undefined ? { check_value_error: Number(check.lossError.toPrecision(3)) } : {}),
+      };
+      if (check.firstMs > TFJS_MAX_CALL_MS) {
+        put(skippedRow(w, "tfjs-wasm", `not measured: one call took ${(check.firstMs / 1000).toFixed(1)} s`));
+        continue;
+      }
+      const m = measure(() => void twin!.step(), ctx.timing);
+      const peak = spec.attn.kind === "causal-sdpa" ? await tfjsPeakKb(spec.attn) : undefined;
+      const noteParts = [
+        ...(check.wrong !== undefined ? [`WRONG RESULT: ${check.wrong}`] : []),
+        ...(peak === undefined ? [] : [peakNote(peak)]),
+      ];
+      put(
+        measuredRow(w, "tfjs-wasm", m.medianMs, {
+          ...(noteParts.length > 0 ? { note: noteParts.join("; ") } : {}),
+          params: {
+            first_value: Number(check.first.toPrecision(6)),
+            ...checkParams,
+            ...(peak === undefined ? {} : { peak_delta_kb: peak }),
+            threads: tfw.threads,
+            ...timingParams(m),
+          },
+        }),
+      );
+    } catch (err) {
+      put(skippedRow(w, "tfjs-wasm", `error: ${errorMessage(err)}`));
+    } finally {
+      twin?.dispose();
+      if (native) eg.setBackend("native");
+    }
+  }
+  return tfw;
 }
 
 type TorchOutput =
@@ -346,9 +526,25 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
   }
   const torchInfo = await runTorch(ctx, specs, threads, put, notes);
   if (torchInfo) contenders["pytorch"] = { ...torchInfo };
+  const tfw = await runTfjs(eg, ctx, specs, put, notes);
+  if (tfw) {
+    contenders["tfjs-wasm"] = {
+      version: tfw.version,
+      variant: tfw.variant,
+      threads: tfw.threads,
+      ...(tfw.threadedError ? { threaded_error: tfw.threadedError } : {}),
+    };
+    notes.push(
+      `tfjs-wasm ${tfw.version}: ran the ${tfw.variant} variant with ${tfw.threads} thread(s)` +
+        (tfw.threadedError ? `; the threaded-simd variant failed in Node: ${tfw.threadedError}` : "") +
+        `; each twin starts from the Engram model's initial weights and inputs; its output without dropout is checked against Engram's ` +
+        `(check_output_error: max |difference| / max |Engram|), and the seq2seq losses of two training steps too (check_value_error, relative)`,
+    );
+  }
   notes.push(
     "peak_delta_kb (causal SDPA): VmHWM after one call minus before it, in a fresh process with the inputs allocated; " +
-      "PyTorch's math path materialises the (8, T, T) scores, Engram's fused kernel O(T) per thread plus the output",
+      "PyTorch's math path materialises the (8, T, T) scores, Engram's fused kernel O(T) per thread plus the output, " +
+      "TF.js one head's (T, T) scores at a time (plus their scaled, masked and softmax copies) and the (T, T) mask it allocated beforehand",
   );
   notes.push(
     "targets: Engram native time <= 0.5 x PyTorch (causal SDPA, seq2seq train step), <= 0.7 x (MHA forward + backward), <= 0.8 x (encoder layer train step)",
@@ -365,6 +561,7 @@ async function run(ctx: SuiteContext): Promise<SuiteResult> {
 export const attentionSuite: Suite = {
   name: "attention",
   description:
-    "Fused causal SDPA inference (T = 4096, time and peak memory), MultiHeadAttention and seq2seq (bi-GRU + Bahdanau) training steps vs PyTorch",
+    "Fused causal SDPA inference (T = 4096, time and peak memory), MultiHeadAttention, Transformer encoder layer and seq2seq (bi-GRU + Bahdanau) " +
+    "training steps vs PyTorch and TF.js wasm",
   run,
 };
