@@ -22,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 6;
+constexpr int kAbiVersion = 7;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -452,6 +452,36 @@ Napi::Value MemoryWriteGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---------------------------------------------------------------- additive attention scores
+
+Napi::Value AdditiveScores(const Napi::CallbackInfo& info) {
+  Call c(info, "additiveScores", 8);
+  Array q = c.array(0), k = c.array(1), v = c.array(2), out = c.array(3);
+  int64_t b = c.integer(4), t = c.integer(5), s = c.integer(6), h = c.integer(7);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, t, s, h}) || !has_length(q, b * t * h) || !has_length(k, b * s * h) || !has_length(v, h) ||
+      !has_length(out, b * t * s))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed) c.done(engram::additive_scores(q, k, v, out, b, t, s, h));
+  return info.Env().Undefined();
+}
+
+Napi::Value AdditiveScoresGrad(const Napi::CallbackInfo& info) {
+  Call c(info, "additiveScoresGrad", 11);
+  Array q = c.array(0), k = c.array(1), v = c.array(2), g = c.array(3), dq, dk, dv;
+  const bool hasDq = c.optional(4, &dq), hasDk = c.optional(5, &dk), hasDv = c.optional(6, &dv);
+  int64_t b = c.integer(7), t = c.integer(8), s = c.integer(9), h = c.integer(10);
+  if (c.failed) return info.Env().Undefined();
+  if (!memory_sizes_ok({b, t, s, h}) || !has_length(q, b * t * h) || !has_length(k, b * s * h) || !has_length(v, h) ||
+      !has_length(g, b * t * s) || (hasDq && !has_length(dq, b * t * h)) || (hasDk && !has_length(dk, b * s * h)) ||
+      (hasDv && !has_length(dv, h)))
+    c.fail("buffers are too small for the sizes");
+  if (!c.failed)
+    c.done(engram::additive_scores_grad(q, k, v, g, hasDq ? &dq : nullptr, hasDk ? &dk : nullptr, hasDv ? &dv : nullptr, b,
+                                        t, s, h));
+  return info.Env().Undefined();
+}
+
 // ---------------------------------------------------------------- recurrent cells
 
 Napi::Value GruCell(const Napi::CallbackInfo& info) {
@@ -742,6 +772,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sentenceEncodeGrad", Napi::Function::New(env, SentenceEncodeGrad, "sentenceEncodeGrad"));
   exports.Set("fastWeightsSequence", Napi::Function::New(env, FastWeightsSequence, "fastWeightsSequence"));
   exports.Set("fastWeightsSequenceGrad", Napi::Function::New(env, FastWeightsSequenceGrad, "fastWeightsSequenceGrad"));
+  exports.Set("additiveScores", Napi::Function::New(env, AdditiveScores, "additiveScores"));
+  exports.Set("additiveScoresGrad", Napi::Function::New(env, AdditiveScoresGrad, "additiveScoresGrad"));
   exports.Set("sdpaForward", Napi::Function::New(env, SdpaForward, "sdpaForward"));
   exports.Set("sdpaBackward", Napi::Function::New(env, SdpaBackward, "sdpaBackward"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));

@@ -1,4 +1,4 @@
-// Fused attention entry points: float32 goes to the instruction-set table; other element types are
+// Fused attention and additive-score entry points: float32 goes to the instruction-set table; other element types are
 // not implemented here (the TypeScript routing sends them to the ts kernels).
 #include <initializer_list>
 
@@ -11,6 +11,23 @@ static bool all_f32(std::initializer_list<const Array*> arrays) {
   for (const Array* a : arrays)
     if (a->type != F32) return false;
   return true;
+}
+
+static float* fptr(const Array* a) { return a ? ptr<float>(*a) : nullptr; }
+
+bool additive_scores(const Array& q, const Array& k, const Array& v, const Array& out, int64_t batch, int64_t steps,
+                     int64_t src, int64_t hidden) {
+  if (!all_f32({&q, &k, &v, &out})) return false;
+  fk().additive_scores(ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(out), batch, steps, src, hidden);
+  return true;
+}
+
+bool additive_scores_grad(const Array& q, const Array& k, const Array& v, const Array& g, const Array* dq,
+                          const Array* dk, const Array* dv, int64_t batch, int64_t steps, int64_t src, int64_t hidden) {
+  if (!all_f32({&q, &k, &v, &g}) || (dq && dq->type != F32) || (dk && dk->type != F32) || (dv && dv->type != F32))
+    return false;
+  return fk().additive_scores_grad(ptr<float>(q), ptr<float>(k), ptr<float>(v), ptr<float>(g), fptr(dq), fptr(dk),
+                                   fptr(dv), batch, steps, src, hidden);
 }
 
 bool sdpa_forward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& out, const Array& lse,

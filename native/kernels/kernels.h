@@ -71,6 +71,13 @@ struct FloatKernels {
                    int64_t hidden);
   void (*gru_cell_grad)(const float* saved, const float* h, const float* dout, float* dxp, float* dhp, float* dh,
                         int64_t batch, int64_t hidden);
+  // Additive attention scores forward / backward (semantics: additiveScores / additiveScoresGrad in
+  // src/backend/kernels.ts); dq, dk and dv may be null. The backward returns false if its work
+  // buffer could not be allocated.
+  void (*additive_scores)(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t steps,
+                          int64_t src, int64_t hidden);
+  bool (*additive_scores_grad)(const float* q, const float* k, const float* v, const float* g, float* dq, float* dk,
+                               float* dv, int64_t batch, int64_t steps, int64_t src, int64_t hidden);
   // Fused attention; false if a per-thread workspace could not be allocated.
   bool (*sdpa_forward)(const SdpaArgs& a);
   bool (*sdpa_backward)(const SdpaArgs& a);
@@ -135,6 +142,11 @@ bool gru_cell(const Array& xp, const Array& hp, const Array& h, const Array& out
               int64_t hidden);
 bool gru_cell_grad(const Array& saved, const Array& h, const Array& dout, const Array& dxp, const Array* dhp,
                    const Array* dh, int64_t batch, int64_t hidden);
+// Additive attention scores (float32 only); dq, dk, dv null when absent. Sizes checked by the caller.
+bool additive_scores(const Array& q, const Array& k, const Array& v, const Array& out, int64_t batch, int64_t steps,
+                     int64_t src, int64_t hidden);
+bool additive_scores_grad(const Array& q, const Array& k, const Array& v, const Array& g, const Array* dq,
+                          const Array* dk, const Array* dv, int64_t batch, int64_t steps, int64_t src, int64_t hidden);
 // Fused attention: q, k, v, out, lse (and dout, dq, dk, dv) float32, mask uint8 or null. The
 // geometry and buffer reaches are checked by the caller (addon.cc).
 bool sdpa_forward(const Array& q, const Array& k, const Array& v, const Array* mask, const Array& out, const Array& lse,

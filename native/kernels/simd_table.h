@@ -2,6 +2,7 @@
 // ENGRAM_ISA_NS, ENGRAM_ISA_NAME (string), ENGRAM_TABLE_FN and ENGRAM_GEMM_FN (function names).
 #pragma once
 
+#include "additive_impl.h"
 #include "binary_impl.h"
 #include "kernels.h"
 #include "norm_impl.h"
@@ -29,6 +30,8 @@ const FloatKernels* ENGRAM_TABLE_FN() {
       ENGRAM_ISA_NS::lstm_cell_grad_f32,
       ENGRAM_ISA_NS::gru_cell_f32,
       ENGRAM_ISA_NS::gru_cell_grad_f32,
+      ENGRAM_ISA_NS::additive_scores_f32,
+      ENGRAM_ISA_NS::additive_scores_grad_f32,
       ENGRAM_ISA_NS::sdpa_forward_f32,
       ENGRAM_ISA_NS::sdpa_backward_f32,
       ENGRAM_GEMM_FN,

@@ -16,11 +16,9 @@
  * (H, Dq) = W and `keyProj.weight` (H, Dk) = U. W and U have no bias, as in the paper.
  */
 import { K } from "../backend/index.js";
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type FloatArray } from "../backend/kernels.js";
+import type { FloatArray } from "../backend/kernels.js";
 import { isGradEnabled, needsGrad, record } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
-import { allocate } from "../core/dtype.js";
-import { packLayout } from "../core/shape.js";
 import type { Generator } from "../core/rng.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import { add, div, logicalAnd, lt, mul, square, sub, tanh } from "../ops/elementwise.js";
@@ -130,76 +128,31 @@ export function finish(weights: Tensor, values: Tensor, s: AttentionShapes): Att
   return s.stepwise ? { output: squeeze(output, 1), weights: squeeze(weights, 1) } : { output, weights };
 }
 
-const B_ADD = opCode(BINARY_OPS, "add");
-const U_TANH = opCode(UNARY_OPS, "tanh");
-const R_SUM = opCode(REDUCE_OPS, "sum");
-
-/**
- * Work buffers of additiveScores by slot and dtype, grown on demand: the kernels are synchronous
- * and keep no reference, so a decoder loop reuses them on every step instead of allocating
- * (and collecting) a (B, T, S, H) tensor per step.
- */
-const scratch = new Map<string, FloatArray>();
-function scratchBuffer(dtype: "float32" | "float64", size: number, slot: number): FloatArray {
-  const key = `${dtype}:${slot}`;
-  let buf = scratch.get(key);
-  if (!buf || buf.length < size) {
-    buf = allocate(dtype, size) as FloatArray;
-    scratch.set(key, buf);
-  }
-  return buf.subarray(0, size);
-}
-
 /**
  * Additive attention scores v . tanh(q_t + k_s) for projected queries `q` (B, T, H), projected keys
- * `k` (B, S, H) and `v` (H): (B, T, S), one recorded node. tanh(q + k) (B, T, S, H) lives only in a
- * reused work buffer: the backward recomputes it (one add and one tanh) rather than keeping one per
- * call alive, which in a decoder loop (T = 1 per step) saves allocating and collecting four
- * (B, S, H) tensors per step. Inputs are checked by the caller (AdditiveAttention.forward).
+ * `k` (B, S, H) and `v` (H): (B, T, S), one recorded node over one fused kernel each way
+ * (K.additiveScores / K.additiveScoresGrad). tanh(q + k) (B, T, S, H) is never stored: the backward
+ * recomputes it in the same pass that forms the gradients, which in a decoder loop (T = 1 per
+ * step) spares a (B, S, H) buffer per step. Inputs are checked by the caller (AdditiveAttention.forward).
  */
 export function additiveScores(q: Tensor, k: Tensor, v: Tensor): Tensor {
   const [batch, steps, hidden] = q.shape as [number, number, number];
   const srcLen = k.shape[1]!;
   const dtype = q.dtype as "float32" | "float64";
-  const rows = batch * steps * srcLen;
-  const size = rows * hidden;
-  const layout = packLayout(
-    [batch, steps, srcLen, hidden],
-    [
-      [steps * hidden, hidden, 0, 1],
-      [srcLen * hidden, 0, hidden, 1],
-    ],
-  );
-  // tanh(q + k) into a work buffer, (B*T*S, H)
-  const activate = (slot: number): FloatArray => {
-    const t = scratchBuffer(dtype, size, slot);
-    if (size > 0) {
-      K.binary(B_ADD, q.data, k.data, t, layout);
-      K.unary(U_TANH, t, t, 0, 0);
-    }
-    return t;
-  };
+  const qd = q.data as FloatArray;
+  const kd = k.data as FloatArray;
+  const vd = v.data as FloatArray;
   const out = Tensor.empty([batch, steps, srcLen], dtype);
-  if (size > 0) K.matmul(activate(0), v.data as FloatArray, out.data as FloatArray, 1, rows, 1, hidden, false, false, 0, 0);
-  else out.data.fill(0);
+  K.additiveScores(qd, kd, vd, out.data as FloatArray, batch, steps, srcLen, hidden);
   if (!needsGrad(q, k, v)) return out;
   return record("additiveScores", out, [q, k, v], (g) => {
     if (isGradEnabled()) return additiveScoresGradComposite(q, k, v, g);
-    const t = activate(0);
+    // the kernel overwrites dq and adds into dk and dv, which start at zero
     const dq = q.requiresGrad ? Tensor.empty(q.shape, dtype) : null;
     const dk = k.requiresGrad ? Tensor.empty(k.shape, dtype) : null;
     const dv = v.requiresGrad ? Tensor.empty(v.shape, dtype) : null;
-    if (size === 0) return [dq, dk, dv];
-    if (dq || dk) {
-      // d(q + k) = (g ⊗ v) (1 - tanh²), (B*T*S, H); with one step it is k's gradient itself
-      const gv = scratchBuffer(dtype, size, 1);
-      K.matmul(g.data as FloatArray, v.data as FloatArray, gv, 1, rows, hidden, 1, false, false, 0, 0);
-      const dPre = dk && steps === 1 ? (dk.data as FloatArray) : scratchBuffer(dtype, size, 2);
-      K.unaryGrad(U_TANH, t, t, gv, dPre, 0, 0);
-      if (dq) K.reduce(R_SUM, dPre, dq.data, batch * steps, srcLen, hidden);
-      if (dk && steps > 1) K.reduce(R_SUM, dPre, dk.data, batch, steps, srcLen * hidden);
-    }
-    if (dv) K.matmul(t, g.data as FloatArray, dv.data as FloatArray, 1, hidden, 1, rows, true, false, 0, 0);
+    const data = (t: Tensor | null): FloatArray | null => (t ? (t.data as FloatArray) : null);
+    K.additiveScoresGrad(qd, kd, vd, g.data as FloatArray, data(dq), data(dk), data(dv), batch, steps, srcLen, hidden);
     return [dq, dk, dv];
   });
 }

@@ -246,6 +246,42 @@ export interface Kernels {
   ): void;
 
   /**
+   * Additive (Bahdanau) attention scores: out[b,t,s] = sum_h v[h] tanh(q[b,t,h] + k[b,s,h]) for
+   * q (batch, steps, hidden), k (batch, srcLen, hidden) and v (hidden); out (batch, steps, srcLen)
+   * is overwritten (zeros when hidden = 0). tanh(q + k) is never stored.
+   */
+  additiveScores(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    out: FloatArray,
+    batch: number,
+    steps: number,
+    srcLen: number,
+    hidden: number,
+  ): void;
+  /**
+   * Backward of additiveScores from its inputs and the scores' gradient g (batch, steps, srcLen),
+   * recomputing tanh(q + k) in the same pass. With d = g[b,t,s] v[h] (1 - tanh²): dq[b,t,h] =
+   * sum_s d is overwritten; dk[b,s,h] += sum_t d and dv[h] += sum_{b,t,s} g[b,t,s] tanh(..) are
+   * accumulated, so a decoder loop sums every step's into one buffer. Any of dq, dk, dv may be null;
+   * outputs never overlap inputs.
+   */
+  additiveScoresGrad(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    g: FloatArray,
+    dq: FloatArray | null,
+    dk: FloatArray | null,
+    dv: FloatArray | null,
+    batch: number,
+    steps: number,
+    srcLen: number,
+    hidden: number,
+  ): void;
+
+  /**
    * Fused scaled-dot-product attention forward over `nb` (batch, head) matrices described by `geom`
    * (see SdpaGeometry): out[b] (lq, ev) = dropout(softmax(scale q[b] k[b]^T, masked)) v[b] and the
    * log-sum-exp of each masked, scaled score row in lse[b] (lq); a row with no key left gets zeros

@@ -14,14 +14,16 @@
  * the values' gradient is one batched GEMM over all steps at the end (sum_i a_i^T dc_i), and every
  * weight gradient is one GEMM over the concatenated steps, e.g. dW_ih = dXp^T [x | c] with
  * (T*B) rows. Only what the recurrence forces stays per step: the products that carry the
- * gradient back to s_{i-1} and c_i. tanh(W s + k) (B, S, H_a) is recomputed in the backward rather
- * than saved, so the op keeps O(T B (S + H + A)) beside its inputs, not O(T B S H_a).
+ * gradient back to s_{i-1} and c_i. The scores are one fused kernel each way (K.additiveScores /
+ * K.additiveScoresGrad, shared with attention/additive.ts): tanh(W s + k) (B, S, H_a) is never
+ * stored, not even per step, and the backward's pass that recomputes it also adds the step's share
+ * into the keys' and v's gradients. So the op keeps O(T B (S + H + A)) beside its inputs, not O(T B S H_a).
  *
  * Under createGraph the backward is the same loop written with ops (additiveGruDecoderComposite),
  * recorded, so higher-order gradients work.
  */
 import { K } from "../backend/index.js";
-import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type FloatArray } from "../backend/kernels.js";
+import { BINARY_OPS, opCode, REDUCE_OPS, type FloatArray } from "../backend/kernels.js";
 import { isGradEnabled, needsGradAny, noGrad, record, runBackward } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { allocate } from "../core/dtype.js";
@@ -37,7 +39,6 @@ import { assertTensor } from "./util.js";
 
 const OP = "additiveGruDecoder";
 const B_ADD = opCode(BINARY_OPS, "add");
-const U_TANH = opCode(UNARY_OPS, "tanh");
 const R_SUM = opCode(REDUCE_OPS, "sum");
 
 export interface AdditiveGruDecoderWeights {
@@ -198,21 +199,6 @@ export function additiveGruDecoder(
     const md = mask.data;
     for (let i = 0; i < B * S; i++) if (md[i] === 0) maskBias[i] = -Infinity;
   }
-  const scoreLayout = packLayout(
-    [B, S, Ha],
-    [
-      [Ha, 0, 1],
-      [S * Ha, Ha, 1],
-    ],
-  );
-  const activation = buf(B * S * Ha);
-  /** tanh(W s + k) of one step into `activation`, from that step's W s (B, Ha). */
-  const activate = (wq: FloatArray): void => {
-    if (activation.length === 0) return;
-    K.binary(B_ADD, wq, kd, activation, scoreLayout);
-    K.unary(U_TANH, activation, activation, 0, 0);
-  };
-
   // states s_0..s_T, (T + 1, B, H): slice i is step i's previous state
   const states = buf((T + 1) * B * H);
   states.set(h0.data);
@@ -230,8 +216,7 @@ export function additiveGruDecoder(
     const c = contexts.subarray(t * B * A, (t + 1) * B * A);
     gemm(h, wqT, wq, B, Ha, H, false, false);
     if (S > 0) {
-      activate(wq);
-      gemm(activation, v, scores, B * S, 1, Ha, false, false);
+      K.additiveScores(wq, kd, v, scores, B, 1, S, Ha);
       if (maskBias) addInPlace(scores, maskBias);
       K.softmax(scores, a, B, S, false);
       K.matmul(a, vd, c, B, 1, A, S, false, false, S, S * A);
@@ -272,9 +257,6 @@ export function additiveGruDecoder(
     const viaW = buf(B * H);
     const dA = buf(B * S);
     const dScores = buf(B * S);
-    const gv = buf(B * S * Ha);
-    const dPre = buf(B * S * Ha);
-    const dvStep = buf(Ha);
     // a step's rows of g (row stride H + A) added to a contiguous (B, H) or (B, A) operand
     const stateGrad = packLayout(
       [B, H],
@@ -295,7 +277,6 @@ export function additiveGruDecoder(
       const dXpT = dXp.subarray(t * B * G, (t + 1) * B * G);
       const dHpT = dHp.subarray(t * B * G, (t + 1) * B * G);
       const dc = dContexts.subarray(t * B * A, (t + 1) * B * A);
-      const dq = dQueries.subarray(t * B * Ha, (t + 1) * B * Ha);
       // total gradient of s_t: the output's and the later steps'
       if (B * H > 0) K.binary(B_ADD, carry, gd.subarray(t * B * (H + A)), dh, stateGrad);
       if (B * H > 0) K.gruCellGrad(saved.subarray(t * B * 4 * H, (t + 1) * B * 4 * H), h, dh, dXpT, dHpT, carry, B, H);
@@ -305,17 +286,13 @@ export function additiveGruDecoder(
       gemm(dXpT, wc, dc, B, A, G, false, false);
       if (B * A > 0) K.binary(B_ADD, dc, gd.subarray(t * B * (H + A) + H), dc, contextGrad);
       if (S === 0 || Ha === 0) continue;
-      // through the attention: c = a V, a = softmax(e), e = v . tanh(W s + k)
+      // through the attention: c = a V, a = softmax(e), e = v . tanh(W s + k); one pass gives
+      // W s's gradient and adds this step's into the keys' and v's
       const a = weights.subarray(t * B * S, (t + 1) * B * S);
+      const dq = dQueries.subarray(t * B * Ha, (t + 1) * B * Ha);
       K.matmul(dc, vd, dA, B, 1, S, A, false, true, A, S * A);
       K.softmaxGrad(a, dA, dScores, B, S, false);
-      activate(queries.subarray(t * B * Ha, (t + 1) * B * Ha));
-      gemm(dScores, v, gv, B * S, Ha, 1, false, false);
-      K.unaryGrad(U_TANH, activation, activation, gv, dPre, 0, 0);
-      addInPlace(dKd, dPre);
-      K.reduce(R_SUM, dPre, dq, B, S, Ha);
-      gemm(activation, dScores, dvStep, Ha, 1, B * S, true, false);
-      addInPlace(dvd, dvStep);
+      K.additiveScoresGrad(queries.subarray(t * B * Ha, (t + 1) * B * Ha), kd, v, dScores, dq, dKd, dvd, B, 1, S, Ha);
       gemm(dq, wqd, viaW, B, H, Ha, false, false);
       addInPlace(carry, viaW);
     }

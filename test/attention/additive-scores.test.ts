@@ -1,8 +1,8 @@
 /**
- * additiveScores, the fused v . tanh(q + k) of AdditiveAttention: values and gradients against
- * the broadcast composite it replaced (one step and several, float32 on the active backend and
- * float64), gradcheck (float64, ts) including the one-step path that writes k's gradient
- * directly, second order through createGraph, and reuse of its work buffers across calls.
+ * additiveScores, the fused v . tanh(q + k) of AdditiveAttention (K.additiveScores /
+ * K.additiveScoresGrad): values and gradients against the broadcast composite it replaced (one
+ * step and several, float32 on the active backend and float64), gradcheck (float64, ts), second
+ * order through createGraph, and a backward after other calls in between (it recomputes tanh).
  */
 import { describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
@@ -47,13 +47,13 @@ describe("additiveScores", () => {
     }
   });
 
-  it("only some inputs requiring grad, and calls of other sizes in between (work buffers are reused)", () => {
+  it("only some inputs requiring grad, and calls of other sizes in between", () => {
     const q = randn([2, 1, 3], 1, "float32");
     const k = randn([2, 4, 3], 2, "float32");
     const v = randn([3], 3, "float32");
     k.requiresGrad = true;
     const out = additiveScores(q, k, v);
-    // a larger call in between overwrites the work buffers; the backward recomputes what it needs
+    // a larger call in between; the backward recomputes tanh(q + k) from the inputs
     additiveScores(randn([3, 2, 5], 4, "float32"), randn([3, 7, 5], 5, "float32"), randn([5], 6, "float32"));
     eg.sum(eg.square(out)).backward();
     const [, dk] = eg.grad((qq, kk, vv) => eg.sum(eg.square(reference(qq, kk, vv))))(q, k, v);

@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 6;
+export const NATIVE_ABI_VERSION = 7;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";
@@ -55,6 +55,8 @@ export interface NativeAddon {
   sentenceEncodeGrad: Kernels["sentenceEncodeGrad"];
   fastWeightsSequence: Kernels["fastWeightsSequence"];
   fastWeightsSequenceGrad: Kernels["fastWeightsSequenceGrad"];
+  additiveScores: Kernels["additiveScores"];
+  additiveScoresGrad: Kernels["additiveScoresGrad"];
   sdpaForward: Kernels["sdpaForward"];
   sdpaBackward: Kernels["sdpaBackward"];
   sgdUpdate: Kernels["sgdUpdate"];

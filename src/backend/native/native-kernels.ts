@@ -549,6 +549,25 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
       fallback.fastWeightsSequenceGrad(w, gain, out, saved, g, dXp, dW, dGain, dBias, batch, steps, hidden, decay, eta, relu);
     },
 
+    additiveScores(q, k, v, out, batch, steps, srcLen, hidden) {
+      need("additiveScores", "queries", q, batch * steps * hidden);
+      need("additiveScores", "keys", k, batch * srcLen * hidden);
+      need("additiveScores", "score vector", v, hidden);
+      need("additiveScores", "output", out, batch * steps * srcLen);
+      if ([q, k, v, out].every((x) => x instanceof Float32Array)) return addon.additiveScores(q, k, v, out, batch, steps, srcLen, hidden);
+      fallback.additiveScores(q, k, v, out, batch, steps, srcLen, hidden);
+    },
+
+    additiveScoresGrad(q, k, v, g, dq, dk, dv, batch, steps, srcLen, hidden) {
+      for (const x of [q, dq]) need("additiveScoresGrad", "queries", x, batch * steps * hidden);
+      for (const x of [k, dk]) need("additiveScoresGrad", "keys", x, batch * srcLen * hidden);
+      for (const x of [v, dv]) need("additiveScoresGrad", "score vector", x, hidden);
+      need("additiveScoresGrad", "gradient", g, batch * steps * srcLen);
+      if ([q, k, v, g, dq ?? q, dk ?? q, dv ?? q].every((x) => x instanceof Float32Array))
+        return addon.additiveScoresGrad(q, k, v, g, dq, dk, dv, batch, steps, srcLen, hidden);
+      fallback.additiveScoresGrad(q, k, v, g, dq, dk, dv, batch, steps, srcLen, hidden);
+    },
+
     sdpaForward(q, k, v, mask, out, lse, geom, scale, dropout, seed0, seed1) {
       sdpaGuard("sdpaForward", geom, q, k, v, mask);
       const [nb, lq, , , ev] = geom as unknown as number[];

@@ -3,6 +3,7 @@
  * browsers) and the definition of every kernel's semantics; native kernels are tested against them.
  */
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Kernels, type Layout } from "../kernels.js";
+import { additiveScoresGradTs, additiveScoresTs } from "./additive.js";
 import { sdpaBackwardTs, sdpaForwardTs } from "./attention.js";
 import {
   fastWeightsSequenceGradTs,
@@ -531,6 +532,8 @@ export const tsKernels: Kernels = {
   sentenceEncodeGrad: sentenceEncodeGradTs,
   fastWeightsSequence: fastWeightsSequenceTs,
   fastWeightsSequenceGrad: fastWeightsSequenceGradTs,
+  additiveScores: additiveScoresTs,
+  additiveScoresGrad: additiveScoresGradTs,
   sdpaForward: sdpaForwardTs,
   sdpaBackward: sdpaBackwardTs,
 
