@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <atomic>
+
 #include "kernels.h"
 
 #if defined(ENGRAM_HAVE_OPENBLAS)
@@ -32,7 +34,29 @@ const char* blas_version() {
   return version;
 }
 
-void blas_set_threads(int n) { openblas_set_num_threads(n); }
+namespace {
+
+// Products below this many multiply-adds run on one OpenBLAS thread. OpenBLAS itself splits from
+// 2^18 up, but its idle threads sleep after OPENBLAS_THREAD_TIMEOUT and the caller waits for them
+// to wake, which costs more than a product of a few hundred microseconds saves (measured on 2 cores:
+// the 16 x 120 x 400 products of an NTM step ran slower on 2 threads); same bound as the built-in
+// GEMM's wake-up bound (kWakeGrains products of 48^3).
+constexpr int64_t kBlasThreadedMin = 192 * 192 * 192;
+
+std::atomic<int> g_threads{1};
+// The count last passed to openblas_set_num_threads (-1: none yet); it is only called on a change.
+std::atomic<int> g_current{-1};
+
+void use_threads(int n) {
+  if (g_current.exchange(n, std::memory_order_relaxed) != n) openblas_set_num_threads(n);
+}
+
+}  // namespace
+
+void blas_set_threads(int n) {
+  g_threads.store(n, std::memory_order_relaxed);
+  use_threads(n);
+}
 
 // Case-insensitive equality (OpenBLAS core names are capitalised inconsistently).
 static bool same_name(const char* a, const char* b) {
@@ -60,6 +84,9 @@ void blas_sgemm(const GemmArgs& g) {
   const int m = int(g.m), n = int(g.n), k = int(g.k);
   const int lda = g.ta ? m : k;
   const int ldb = g.tb ? k : n;
+  // (so products below the bound give the same bits whatever the thread count; larger ones differ
+  // in rounding between 1 and more threads, as they always have)
+  use_threads(g.m * g.n * g.k >= kBlasThreadedMin ? g_threads.load(std::memory_order_relaxed) : 1);
   for (int64_t b = 0; b < g.batch; ++b) {
     cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f,
                 g.a + b * g.sa, lda, g.b + b * g.sb, ldb, 0.0f, g.c + b * g.m * g.n, n);

@@ -424,14 +424,16 @@ static bool gemm_packed(const float* A, const float* B, float* C, int64_t m, int
       b.ic = ic;
       b.mc = min_(MC, m - ic);
       b.nmp = ceil_div(b.mc, MR);
+      // the packing job counts the block's product too: a worker woken for it is in time for the product
+      const int64_t grains = b.mc * n * b.kc / kMinWorkPerThread;
       if (team > 1 && b.nmp >= 4) {
-        parallel_run(team, [&](int tid, int nt) { pack_a_panels(b, b.nmp * tid / nt, b.nmp * (tid + 1) / nt); });
+        parallel_run(team, grains, [&](int tid, int nt) { pack_a_panels(b, b.nmp * tid / nt, b.nmp * (tid + 1) / nt); });
       } else {
         pack_a_panels(b, 0, b.nmp);
       }
       if (team > 1) {
         bool fail = false;
-        parallel_run(team, [&](int tid, int nt) {
+        parallel_run(team, grains, [&](int tid, int nt) {
           if (!compute_tasks(b, tid, nt)) fail = true;
         });
         if (fail) ok = false;

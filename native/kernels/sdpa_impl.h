@@ -248,7 +248,7 @@ static bool run_tasks(int64_t ntasks, int64_t work, size_t ws_floats, const F& t
   int64_t next = 0;
   bool ok = true;
   const int want = int(imin(imin(pool_size(), ntasks), imax(1, work / (2 * kParallelGrain * 64))));
-  parallel_run(want, [&](int, int) {
+  parallel_run(want, work / (2 * kParallelGrain), [&](int, int) {
     float* ws = thread_scratch(SCRATCH_ATTN, ws_floats);
     if (!ws) {
       __atomic_store_n(&ok, false, __ATOMIC_RELAXED);

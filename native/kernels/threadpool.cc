@@ -22,19 +22,32 @@ namespace {
 // How long an idle worker spins before it sleeps.
 constexpr auto kSpin = std::chrono::microseconds(100);
 
+// A job's shares are handed out through one atomic ticket: generation (bits 16 and up), share
+// count (bits 8..15) and the next unclaimed share (bits 0..7). Whoever claims a share runs it, and
+// the calling thread claims whatever the workers have not taken by the time its own share is done.
+// So a worker that is asleep or descheduled (2 cores shared with V8's own threads and other
+// processes) never holds up a job: the caller only waits for shares that a worker actually
+// started. Shares are the same fixed ranges whoever runs them, so results do not depend on it.
+constexpr int kGenShift = 16;
+constexpr uint64_t kByte = 0xff;
+
+inline uint64_t gen_of(uint64_t t) { return t >> kGenShift; }
+inline int shares_of(uint64_t t) { return int((t >> 8) & kByte); }
+
 struct Pool {
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable cv;
-  std::atomic<uint64_t> generation{0};
-  std::atomic<int> pending{0};
+  std::atomic<uint64_t> ticket{0};
+  // Shares of the current job finished so far; the job (fn, ctx) stays valid until it reaches the share count.
+  std::atomic<int> done{0};
   std::atomic<int> sleepers{0};
   std::atomic<bool> busy{false};
-  bool stop = false;
-  // The current job; written by the owner before `generation` is bumped, stable until `pending` is 0.
+  std::atomic<bool> stop{false};
+  // The current job; written by the owner before the ticket is published. Only read by a thread
+  // that claimed a share of it, so it cannot change under a reader.
   PoolFn fn = nullptr;
   void* ctx = nullptr;
-  int nthreads = 1;
   std::atomic<int> size{1};
 };
 
@@ -46,31 +59,53 @@ Pool& pool() {
 
 thread_local bool t_in_job = false;
 
+// Claims the next share of job `gen`; -1 when the job has none left (or is no longer current).
+int claim(Pool& p, uint64_t gen) {
+  uint64_t t = p.ticket.load(std::memory_order_acquire);
+  for (;;) {
+    if (gen_of(t) != gen) return -1;
+    const int next = int(t & kByte);
+    if (next >= shares_of(t)) return -1;
+    if (p.ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return next;
+  }
+}
+
+// Runs every share of job `gen` this thread can still claim.
+void run_shares(Pool& p, uint64_t gen, int shares) {
+  int tid;
+  while ((tid = claim(p, gen)) >= 0) {
+    p.fn(p.ctx, tid, shares);
+    p.done.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
 // `seen` is the generation at creation time: a worker that starts late must still see every job
 // (including the stop request) published after it was created.
-void worker_main(Pool* p, int tid, uint64_t seen) {
+void worker_main(Pool* p, uint64_t seen) {
   t_in_job = true;  // nested parallel calls from a job run serially
   for (;;) {
-    uint64_t g = p->generation.load(std::memory_order_acquire);
-    if (g == seen) {
+    uint64_t t = p->ticket.load(std::memory_order_acquire);
+    if (gen_of(t) == seen) {
       auto start = std::chrono::steady_clock::now();
       unsigned spins = 0;
-      while ((g = p->generation.load(std::memory_order_acquire)) == seen) {
+      while (gen_of(t = p->ticket.load(std::memory_order_acquire)) == seen) {
         ENGRAM_RELAX();
-        if ((++spins & 255) == 0 && std::chrono::steady_clock::now() - start > kSpin) {
+        if ((++spins & 31) != 0) continue;
+        // V8's garbage-collector threads or the caller itself may be waiting for this core
+        std::this_thread::yield();
+        if (std::chrono::steady_clock::now() - start > kSpin) {
           std::unique_lock<std::mutex> lock(p->mutex);
           p->sleepers.fetch_add(1);
-          p->cv.wait(lock, [&] { return p->generation.load(std::memory_order_acquire) != seen; });
+          p->cv.wait(lock, [&] { return gen_of(p->ticket.load()) != seen; });
           p->sleepers.fetch_sub(1);
-          g = p->generation.load(std::memory_order_acquire);
+          t = p->ticket.load(std::memory_order_acquire);
           break;
         }
       }
     }
-    seen = g;
-    if (p->stop) return;
-    if (tid < p->nthreads) p->fn(p->ctx, tid, p->nthreads);
-    p->pending.fetch_sub(1, std::memory_order_acq_rel);
+    seen = gen_of(t);
+    if (p->stop.load(std::memory_order_acquire)) return;
+    run_shares(*p, seen, shares_of(t));
   }
 }
 
@@ -82,30 +117,28 @@ void acquire(Pool& p) {
   }
 }
 
-void publish(Pool& p) {
-  {
-    std::lock_guard<std::mutex> lock(p.mutex);
-    p.generation.fetch_add(1, std::memory_order_release);
+// Starts a new generation with `shares` shares, the first `claimed` of them already taken by the
+// caller; wakes sleeping workers if `wake`.
+uint64_t publish(Pool& p, int shares, int claimed, bool wake) {
+  const uint64_t gen = gen_of(p.ticket.load(std::memory_order_relaxed)) + 1;
+  p.ticket.store((gen << kGenShift) | (uint64_t(shares) << 8) | uint64_t(claimed));
+  // A worker counts itself a sleeper (under the mutex) before it checks the ticket one last time,
+  // so either it sees the new ticket or we see it asleep; taking the mutex makes sure it is
+  // already waiting when notified.
+  if (wake && p.sleepers.load() > 0) {
+    { std::lock_guard<std::mutex> lock(p.mutex); }
+    p.cv.notify_all();
   }
-  if (p.sleepers.load() > 0) p.cv.notify_all();
-}
-
-void wait_done(Pool& p) {
-  unsigned spins = 0;
-  while (p.pending.load(std::memory_order_acquire) != 0) {
-    ENGRAM_RELAX();
-    if (++spins > 4096) std::this_thread::yield();
-  }
+  return gen;
 }
 
 void stop_workers(Pool& p) {
   if (p.workers.empty()) return;
-  p.stop = true;
-  p.pending.store(int(p.workers.size()), std::memory_order_relaxed);
-  publish(p);
+  p.stop.store(true, std::memory_order_release);
+  publish(p, 0, 0, true);
   for (auto& t : p.workers) t.join();
   p.workers.clear();
-  p.stop = false;
+  p.stop.store(false, std::memory_order_release);
 }
 
 int initial_size() {
@@ -132,8 +165,8 @@ void pool_set_size(int n) {
   if (n != int(p.workers.size()) + 1) {
     stop_workers(p);
     try {
-      const uint64_t gen = p.generation.load(std::memory_order_acquire);
-      for (int tid = 1; tid < n; ++tid) p.workers.emplace_back(worker_main, &p, tid, gen);
+      const uint64_t gen = gen_of(p.ticket.load(std::memory_order_acquire));
+      for (int tid = 1; tid < n; ++tid) p.workers.emplace_back(worker_main, &p, gen);
     } catch (...) {
       // Could not create a thread: keep the ones we have.
     }
@@ -142,7 +175,7 @@ void pool_set_size(int n) {
   p.busy.store(false, std::memory_order_release);
 }
 
-void pool_run(int want, PoolFn fn, void* ctx) {
+void pool_run(int want, PoolFn fn, void* ctx, bool wake) {
   Pool& p = pool();
   int size = p.size.load(std::memory_order_relaxed);
   if (want > size) want = size;
@@ -152,15 +185,28 @@ void pool_run(int want, PoolFn fn, void* ctx) {
     fn(ctx, 0, 1);
     return;
   }
+  t_in_job = true;
+  if (!wake && p.sleepers.load() == int(p.workers.size())) {
+    // nobody awake to help and not worth waking anyone: the same shares, all on this thread
+    for (int tid = 0; tid < want; ++tid) fn(ctx, tid, want);
+    t_in_job = false;
+    p.busy.store(false, std::memory_order_release);
+    return;
+  }
   p.fn = fn;
   p.ctx = ctx;
-  p.nthreads = want;
-  p.pending.store(int(p.workers.size()), std::memory_order_relaxed);
-  publish(p);
-  t_in_job = true;
+  p.done.store(0, std::memory_order_relaxed);
+  const uint64_t gen = publish(p, want, 1, wake);
   fn(ctx, 0, want);
+  p.done.fetch_add(1, std::memory_order_acq_rel);
+  run_shares(p, gen, want);
   t_in_job = false;
-  wait_done(p);
+  // only shares that a worker has started are left
+  unsigned spins = 0;
+  while (p.done.load(std::memory_order_acquire) != want) {
+    ENGRAM_RELAX();
+    if (++spins > 4096) std::this_thread::yield();
+  }
   p.busy.store(false, std::memory_order_release);
 }
 
