@@ -6,13 +6,13 @@
  * short buffers are rejected before the addon.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/backend/kernels.js";
-import type { NativeIsa } from "../../src/backend/native/binding.js";
 import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
+import { describeEachIsa } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -128,47 +128,28 @@ function compare(native: Kernels, b: number, t: number, s: number, h: number, se
   }
 }
 
-function isas(): NativeIsa[] {
-  if (!addon) return [];
-  const cpu = addon.info().cpu;
-  const out: NativeIsa[] = ["scalar"];
-  if (cpu.avx2 && cpu.fma) out.push("avx2");
-  if (cpu.avx512f && cpu.avx2 && cpu.fma) out.push("avx512");
-  return out;
-}
-
 describe.skipIf(!addon)("native additive-score kernels == ts", () => {
   const native = addon ? createNativeKernels(addon, ts) : ts;
 
-  for (const isa of isas()) {
-    describe(`isa ${isa}`, () => {
-      let previous: NativeIsa = "scalar";
-      beforeAll(() => {
-        previous = addon!.info().gemmKernel;
-        expect(addon!.setIsa(isa)).toBe(isa);
-      });
-      afterAll(() => {
-        addon!.setIsa(previous);
-      });
-      it("forward and backward on random shapes (property)", () => {
-        fc.assert(
-          fc.property(
-            fc.integer({ min: 0, max: 5 }),
-            fc.integer({ min: 0, max: 4 }),
-            fc.integer({ min: 0, max: 9 }),
-            fc.integer({ min: 0, max: 40 }),
-            fc.integer({ min: 0, max: 1e6 }),
-            (b, t, s, h, seed) => compare(native, b, t, s, h, seed),
-          ),
-          { numRuns: 60, seed: 17 },
-        );
-      });
-      it("the decoder's size and a threaded one", () => {
-        compare(native, 32, 1, 30, 128, 21);
-        compare(native, 40, 3, 33, 129, 22);
-      });
+  describeEachIsa(addon, () => {
+    it("forward and backward on random shapes (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 5 }),
+          fc.integer({ min: 0, max: 4 }),
+          fc.integer({ min: 0, max: 9 }),
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 1e6 }),
+          (b, t, s, h, seed) => compare(native, b, t, s, h, seed),
+        ),
+        { numRuns: 60, seed: 17 },
+      );
     });
-  }
+    it("the decoder's size and a threaded one", () => {
+      compare(native, 32, 1, 30, 128, 21);
+      compare(native, 40, 3, 33, 129, 22);
+    });
+  });
 
   it("gives the same results on 1 thread and on several", () => {
     const a = addon!;

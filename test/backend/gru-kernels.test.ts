@@ -4,13 +4,14 @@
  * several; float64 is routed to the ts kernels; short buffers are rejected before the addon.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/backend/kernels.js";
-import type { NativeAddon, NativeIsa } from "../../src/backend/native/binding.js";
+import type { NativeAddon } from "../../src/backend/native/binding.js";
 import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
+import { describeEachIsa } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -74,42 +75,23 @@ function compare(native: Kernels, batch: number, hidden: number, seed: number): 
   }
 }
 
-function isas(): NativeIsa[] {
-  if (!addon) return [];
-  const cpu = addon.info().cpu;
-  const out: NativeIsa[] = ["scalar"];
-  if (cpu.avx2 && cpu.fma) out.push("avx2");
-  if (cpu.avx512f && cpu.avx2 && cpu.fma) out.push("avx512");
-  return out;
-}
-
 describe.skipIf(!addon)("native gruCell kernels == ts", () => {
   const native = addon ? createNativeKernels(addon, ts) : ts;
 
-  for (const isa of isas()) {
-    describe(`isa ${isa}`, () => {
-      let previous: NativeIsa = "scalar";
-      beforeAll(() => {
-        previous = addon.info().gemmKernel;
-        expect(addon.setIsa(isa)).toBe(isa);
-      });
-      afterAll(() => {
-        addon.setIsa(previous);
-      });
-      it("forward, saved buffer and backward on random shapes (property)", () => {
-        fc.assert(
-          fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1e6 }), (b, hd, seed) =>
-            compare(native, b, hd, seed),
-          ),
-          { numRuns: 60, seed: 7 },
-        );
-      });
-      it("threaded sizes", () => {
-        compare(native, 32, 128, 11);
-        compare(native, 257, 129, 12);
-      });
+  describeEachIsa(addon, () => {
+    it("forward, saved buffer and backward on random shapes (property)", () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1e6 }), (b, hd, seed) =>
+          compare(native, b, hd, seed),
+        ),
+        { numRuns: 60, seed: 7 },
+      );
     });
-  }
+    it("threaded sizes", () => {
+      compare(native, 32, 128, 11);
+      compare(native, 257, 129, 12);
+    });
+  });
 
   it("gives the same results on 1 thread and on several", () => {
     const threads = addon.info().threads;

@@ -3,13 +3,14 @@
  * vector width and threaded sizes, every combination of absent operands, every instruction set
  * the CPU has; float64 is routed to the ts kernels; short buffers are rejected before the addon.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Kernels } from "../../src/backend/kernels.js";
-import type { NativeAddon, NativeIsa } from "../../src/backend/native/binding.js";
+import type { NativeAddon } from "../../src/backend/native/binding.js";
 import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
+import { describeEachIsa } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -91,31 +92,12 @@ function compareAll(native: Kernels): void {
   });
 }
 
-function isas(): NativeIsa[] {
-  if (!addon) return [];
-  const cpu = addon.info().cpu;
-  const out: NativeIsa[] = ["scalar"];
-  if (cpu.avx2 && cpu.fma) out.push("avx2");
-  if (cpu.avx512f && cpu.avx2 && cpu.fma) out.push("avx512");
-  return out;
-}
-
 describe.skipIf(!addon)("native lstmCell kernels == ts", () => {
   const native = addon ? createNativeKernels(addon, ts) : ts;
 
-  for (const isa of isas()) {
-    describe(`isa ${isa}`, () => {
-      let previous: NativeIsa = "scalar";
-      beforeAll(() => {
-        previous = addon.info().gemmKernel;
-        expect(addon.setIsa(isa)).toBe(isa);
-      });
-      afterAll(() => {
-        addon.setIsa(previous);
-      });
-      it("forward, saved buffer and backward with every absent operand", () => compareAll(native));
-    });
-  }
+  describeEachIsa(addon, () => {
+    it("forward, saved buffer and backward with every absent operand", () => compareAll(native));
+  });
 
   it("gives the same results on 1 thread and on several", () => {
     const threads = addon.info().threads;

@@ -7,11 +7,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BINARY_OPS, opCode, REDUCE_OPS, UNARY_OPS, type Kernels, type TypedArray, type UnaryOp } from "../../src/backend/kernels.js";
-import type { NativeAddon, NativeIsa } from "../../src/backend/native/binding.js";
+import type { NativeAddon } from "../../src/backend/native/binding.js";
 import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { broadcastShapes, broadcastStrides, packLayout, sizeOf, stridesOf } from "../../src/core/shape.js";
+import { describeEachIsa } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -105,15 +106,6 @@ const native: Kernels = loaded.addon ? createNativeKernels(addon, ts) : ts;
 
 const U = (name: UnaryOp): number => opCode(UNARY_OPS, name);
 const SIZES = [0, 1, 3, 7, 17, 33, 100, 1000, 70000];
-
-function isas(): NativeIsa[] {
-  if (!loaded.addon) return [];
-  const cpu = addon.info().cpu;
-  const list: NativeIsa[] = ["scalar"];
-  if (cpu.avx2 && cpu.fma) list.push("avx2");
-  if (cpu.avx512f && cpu.avx2 && cpu.fma) list.push("avx512");
-  return list;
-}
 
 const UNARY_PARAMS: Partial<Record<UnaryOp, [number, number][]>> = {
   elu: [
@@ -210,387 +202,376 @@ describe.skipIf(!loaded.addon)("native addon", { timeout: 60_000 }, () => {
     expect(Array.from(io1)).toEqual(Array.from(io2));
   });
 
-  for (const isa of isas()) {
-    describe(`isa ${isa}`, () => {
-      let previous: NativeIsa = "scalar";
-      beforeAll(() => {
-        previous = addon.info().gemmKernel;
-        expect(addon.setIsa(isa)).toBe(isa);
-      });
-      afterAll(() => {
-        addon.setIsa(previous);
-      });
-
-      it("unary float32: every op, sizes off the vector width, special values", () => {
-        for (const name of UNARY_OPS) {
-          const op = U(name);
-          const params = UNARY_PARAMS[name] ?? [[0, 0]];
-          const boolOut = name === "logicalNot" || name === "isFinite";
-          for (const [p0, p1] of params) {
-            for (const n of SIZES) {
-              const x = fill("f32", n, n * 31 + op, { specials: true, scale: name === "exp" ? 30 : 10 });
-              const a = alloc(boolOut ? "u8" : "f32", n);
-              const e = alloc(boolOut ? "u8" : "f32", n);
-              native.unary(op, x, a, p0, p1);
-              ts.unary(op, x, e, p0, p1);
-              expectClose(`unary ${name}(${p0}, ${p1}) n=${n}`, a, e, unaryTol(name));
-            }
+  describeEachIsa(addon, () => {
+    it("unary float32: every op, sizes off the vector width, special values", () => {
+      for (const name of UNARY_OPS) {
+        const op = U(name);
+        const params = UNARY_PARAMS[name] ?? [[0, 0]];
+        const boolOut = name === "logicalNot" || name === "isFinite";
+        for (const [p0, p1] of params) {
+          for (const n of SIZES) {
+            const x = fill("f32", n, n * 31 + op, { specials: true, scale: name === "exp" ? 30 : 10 });
+            const a = alloc(boolOut ? "u8" : "f32", n);
+            const e = alloc(boolOut ? "u8" : "f32", n);
+            native.unary(op, x, a, p0, p1);
+            ts.unary(op, x, e, p0, p1);
+            expectClose(`unary ${name}(${p0}, ${p1}) n=${n}`, a, e, unaryTol(name));
           }
         }
-      });
-
-      it("unary int32 and bool", () => {
-        for (const name of ["neg", "abs", "sign", "square", "relu", "clamp", "affine"] as UnaryOp[]) {
-          for (const [p0, p1] of UNARY_PARAMS[name] ?? [[0, 0]]) {
-            for (const n of [0, 1, 17, 1000, 70000]) {
-              const x = fill("i32", n, n + U(name), { lo: -100000, hi: 100000 });
-              const a = new Int32Array(n);
-              const e = new Int32Array(n);
-              native.unary(U(name), x, a, p0, p1);
-              ts.unary(U(name), x, e, p0, p1);
-              expectClose(`unary int32 ${name}(${p0}, ${p1}) n=${n}`, a, e);
-            }
-          }
-        }
-        for (const name of ["logicalNot", "isFinite"] as UnaryOp[]) {
-          for (const dt of ["f32", "i32", "u8"] as DT[]) {
-            const x = fill(dt, 1000, 5, { specials: true });
-            const a = new Uint8Array(1000);
-            const e = new Uint8Array(1000);
-            native.unary(U(name), x, a, 0, 0);
-            ts.unary(U(name), x, e, 0, 0);
-            expectClose(`unary ${dt} ${name}`, a, e);
-          }
-        }
-      });
-
-      it("unaryGrad: every differentiable op", () => {
-        for (const name of UNARY_OPS) {
-          if (name === "logicalNot" || name === "isFinite") continue;
-          const op = U(name);
-          for (const [p0, p1] of UNARY_PARAMS[name] ?? [[0, 0]]) {
-            for (const n of [0, 1, 7, 33, 1000, 70000]) {
-              const x = fill("f32", n, n * 7 + op, { specials: n > 40, scale: 6 }) as Float32Array;
-              const y = new Float32Array(n);
-              ts.unary(op, x, y, p0, p1);
-              const dy = fill("f32", n, n + 11, { scale: 1 }) as Float32Array;
-              const a = new Float32Array(n);
-              const e = new Float32Array(n);
-              native.unaryGrad(op, x, y, dy, a, p0, p1);
-              ts.unaryGrad(op, x, y, dy, e, p0, p1);
-              expectClose(`unaryGrad ${name}(${p0}, ${p1}) n=${n}`, a, e, { rtol: 1e-5, atol: 1e-6 });
-            }
-          }
-        }
-      });
-
-      it("binary: random broadcast layouts, every op and dtype (property)", () => {
-        fc.assert(
-          fc.property(
-            fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 4 }),
-            fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-            fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-            fc.integer({ min: 0, max: 3 }),
-            fc.integer({ min: 0, max: BINARY_OPS.length - 1 }),
-            fc.constantFrom<DT>("f32", "i32", "u8"),
-            fc.integer(),
-            (shape, bcA, bcB, dropB, op, dt, seed) => {
-              const sa = shape.map((d, i) => (bcA[i] ? 1 : d));
-              const sb = shape.map((d, i) => (bcB[i] ? 1 : d)).slice(Math.min(dropB, shape.length - 1));
-              const out = broadcastShapes("binary", sa, sb);
-              const layout = packLayout(out, [broadcastStrides(sa, out), broadcastStrides(sb, out)]);
-              checkBinary(op, dt, sa, sb, out, layout, seed);
-            },
-          ),
-          { numRuns: 300 },
-        );
-      });
-
-      it("binary: contiguous, scalar-broadcast and threaded layouts", () => {
-        const cases: [number[], number[]][] = [
-          [[70000], [70000]],
-          [[70000], [1]],
-          [[1], [70000]],
-          [[700, 100], [100]],
-          [
-            [700, 100],
-            [700, 1],
-          ],
-          [
-            [100, 1, 700],
-            [1, 100, 700],
-          ],
-          [[33], [33]],
-          [
-            [7, 3],
-            [7, 1],
-          ],
-          [
-            [5, 1, 17],
-            [3, 1],
-          ],
-          [[0, 5], [5]],
-          [[1], [1]],
-        ];
-        for (const [sa, sb] of cases) {
-          const out = broadcastShapes("binary", sa, sb);
-          const layout = packLayout(out, [broadcastStrides(sa, out), broadcastStrides(sb, out)]);
-          // the ts reference is slow on big broadcast layouts: every op on small ones, a sample on big ones
-          const big = sizeOf(out) > 10000;
-          for (let op = 0; op < BINARY_OPS.length; op++) {
-            for (const dt of ["f32", "i32", "u8"] as DT[]) {
-              if (big && !(dt === "f32" ? [0, 3, 6, 11, 15] : [2, 8]).includes(op)) continue;
-              checkBinary(op, dt, sa, sb, out, layout, op * 13 + sa.length);
-            }
-          }
-        }
-      });
-
-      it("binary float32: every op on every pair of special values", () => {
-        const n = SPECIALS.length;
-        const x = new Float32Array(n * n);
-        const y = new Float32Array(n * n);
-        SPECIALS.forEach((u, i) => SPECIALS.forEach((v, j) => ((x[i * n + j] = u), (y[i * n + j] = v))));
-        const layout = new Int32Array([1, n * n, 1, 1]);
-        for (let op = 0; op < BINARY_OPS.length; op++) {
-          const boolOut = op >= opCode(BINARY_OPS, "eq");
-          const a = alloc(boolOut ? "u8" : "f32", n * n);
-          const e = alloc(boolOut ? "u8" : "f32", n * n);
-          native.binary(op, x, y, a, layout);
-          ts.binary(op, x, y, e, layout);
-          expectClose(`binary ${BINARY_OPS[op]} specials`, a, e, BINARY_OPS[op] === "pow" ? { rtol: 2e-7, atol: 1e-44 } : EXACT);
-        }
-      });
-
-      it("where: random broadcast layouts (property)", () => {
-        fc.assert(
-          fc.property(
-            fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 4 }),
-            fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
-            fc.constantFrom<DT>("f32", "i32", "u8"),
-            fc.integer(),
-            (shape, which, dt, seed) => {
-              const sc = shape.map((d, i) => (which[i] === 0 ? 1 : d));
-              const sa = shape.map((d, i) => (which[i] === 1 ? 1 : d));
-              const sb = shape.map((d, i) => (which[i] === 2 ? 1 : d));
-              const out = broadcastShapes("where", broadcastShapes("where", sc, sa), sb);
-              const layout = packLayout(out, [broadcastStrides(sc, out), broadcastStrides(sa, out), broadcastStrides(sb, out)]);
-              const cond = fill("u8", sizeOf(sc), seed) as Uint8Array;
-              const a = fill(dt, sizeOf(sa), seed + 1, { specials: true });
-              const b = fill(dt, sizeOf(sb), seed + 2, { specials: true });
-              const r1 = alloc(dt, sizeOf(out));
-              const r2 = alloc(dt, sizeOf(out));
-              native.where(cond, a, b, r1, layout);
-              ts.where(cond, a, b, r2, layout);
-              expectClose(`where ${dt} ${JSON.stringify([sc, sa, sb])}`, r1, r2);
-            },
-          ),
-          { numRuns: 200 },
-        );
-        const n = 70000;
-        const layout = packLayout([n], [[1], [1], [0]]);
-        const cond = fill("u8", n, 1) as Uint8Array;
-        const a = fill("f32", n, 2);
-        const b = new Float32Array([42]);
-        const r1 = new Float32Array(n);
-        const r2 = new Float32Array(n);
-        native.where(cond, a, b, r1, layout);
-        ts.where(cond, a, b, r2, layout);
-        expectClose("where threaded", r1, r2);
-      });
-
-      it("reduce: every op over random (outer, n, inner) (property)", () => {
-        fc.assert(
-          fc.property(
-            fc.integer({ min: 0, max: 5 }),
-            fc.integer({ min: 0, max: 40 }),
-            fc.integer({ min: 0, max: 300 }),
-            fc.integer({ min: 0, max: REDUCE_OPS.length - 1 }),
-            fc.constantFrom<DT>("f32", "i32", "u8"),
-            fc.boolean(),
-            fc.integer(),
-            (outer, n, inner, op, dt, ties, seed) => checkReduce(op, dt, outer, n, inner, seed, ties),
-          ),
-          { numRuns: 400 },
-        );
-      });
-
-      it("reduce: long rows, threaded paths, -Infinity and NaN rows", () => {
-        const shapes: [number, number, number][] = [
-          [1, 70000, 1],
-          [1, 300_000, 1],
-          [3, 70000, 1],
-          [1000, 100, 1],
-          [2, 1000, 300],
-          [1, 3, 70000],
-          [70000, 1, 1],
-          [1, 1, 1],
-          [5, 17, 33],
-        ];
-        for (const [outer, n, inner] of shapes) {
-          for (let op = 0; op < REDUCE_OPS.length; op++) {
-            checkReduce(op, "f32", outer, n, inner, outer + n + op, outer * n * inner < 100000 && op % 2 === 0);
-          }
-        }
-        for (let op = 0; op < REDUCE_OPS.length; op++) {
-          for (const inner of [1, 5]) {
-            // rows: all -inf; -inf and finite; NaN in the middle; +inf
-            const n = 37;
-            const x = new Float32Array(4 * n * inner);
-            for (let i = 0; i < n * inner; i++) {
-              x[i] = -Infinity;
-              x[n * inner + i] = i % 3 === 0 ? -Infinity : i * 0.1;
-              x[2 * n * inner + i] = i === 17 * inner ? NaN : i;
-              x[3 * n * inner + i] = i % 4 === 0 ? Infinity : -i;
-            }
-            const arg = REDUCE_OPS[op] === "argmax" || REDUCE_OPS[op] === "argmin";
-            const a = arg ? new Int32Array(4 * inner) : new Float32Array(4 * inner);
-            const e = arg ? new Int32Array(4 * inner) : new Float32Array(4 * inner);
-            native.reduce(op, x, a, 4, n, inner);
-            ts.reduce(op, x, e, 4, n, inner);
-            expectClose(`reduce ${REDUCE_OPS[op]} special rows inner=${inner}`, a, e, { rtol: 1e-5, atol: 1e-6 });
-          }
-        }
-      });
-
-      for (const gemm of ["builtin", "openblas"] as const) {
-        describe(`matmul (${gemm})`, () => {
-          let before: "builtin" | "openblas" = "builtin";
-          beforeAll(() => {
-            before = addon.info().blas;
-          });
-          afterAll(() => {
-            addon.setGemm(before);
-          });
-
-          it.skipIf(gemm === "openblas" && !addon.info().openblas)("random shapes, transposes, batch strides (property)", () => {
-            addon.setGemm(gemm);
-            fc.assert(
-              fc.property(
-                fc.integer({ min: 1, max: 3 }),
-                fc.integer({ min: 0, max: 40 }),
-                fc.integer({ min: 0, max: 40 }),
-                fc.integer({ min: 0, max: 40 }),
-                fc.boolean(),
-                fc.boolean(),
-                fc.boolean(),
-                fc.boolean(),
-                fc.integer(),
-                (batch, m, n, k, ta, tb, bcA, bcB, seed) => checkMatmul(batch, m, n, k, ta, tb, bcA, bcB, seed),
-              ),
-              { numRuns: 300 },
-            );
-          });
-
-          it.skipIf(gemm === "openblas" && !addon.info().openblas)("large and threaded products, edge tiles, vectors", () => {
-            addon.setGemm(gemm);
-            const cases: [number, number, number, number][] = [
-              [1, 256, 256, 256],
-              [1, 131, 517, 77],
-              [1, 300, 70, 400],
-              [1, 1, 1000, 300],
-              [1, 1000, 1, 300],
-              [1, 1, 1, 5000],
-              [3, 64, 48, 40],
-              [16, 33, 17, 65],
-              [2, 13, 800, 9],
-              [1, 800, 13, 9],
-              [1, 4, 2000, 600],
-            ];
-            for (const [batch, m, n, k] of cases) {
-              for (const [ta, tb] of [
-                [false, false],
-                [true, false],
-                [false, true],
-                [true, true],
-              ] as const) {
-                checkMatmul(batch, m, n, k, ta, tb, false, batch > 2, m * n + k);
-              }
-            }
-          });
-        });
       }
+    });
 
-      it("softmax / log-softmax and their gradients, with -Infinity and NaN rows", () => {
-        for (const log of [false, true]) {
-          for (const [outer, n] of [
-            [0, 5],
-            [1, 1],
-            [3, 7],
-            [5, 17],
-            [2, 33],
-            [4, 1000],
-            [700, 100],
-            [1, 70000],
-          ] as const) {
-            const x = fill("f32", outer * n, outer * 100 + n, { scale: 8 }) as Float32Array;
-            if (outer >= 3) {
-              for (let j = 0; j < n; j++) x[j] = -Infinity; // all -inf row
-              for (let j = 0; j < n; j += 2) x[n + j] = -Infinity; // partly -inf
-              x[2 * n + Math.floor(n / 2)] = NaN;
-            }
-            const a = new Float32Array(outer * n);
-            const e = new Float32Array(outer * n);
-            native.softmax(x, a, outer, n, log);
-            ts.softmax(x, e, outer, n, log);
-            expectClose(`softmax log=${log} (${outer}, ${n})`, a, e, log ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-5, atol: 1e-7 });
-            if (outer >= 3) {
-              for (let j = 0; j < n; j++) expect(a[j]).toBe(log ? -Infinity : 0);
-            }
-            const dy = fill("f32", outer * n, n + 5, { scale: 1 }) as Float32Array;
-            const ga = new Float32Array(outer * n);
-            const ge = new Float32Array(outer * n);
-            native.softmaxGrad(e, dy, ga, outer, n, log);
-            ts.softmaxGrad(e, dy, ge, outer, n, log);
-            expectClose(`softmaxGrad log=${log} (${outer}, ${n})`, ga, ge, { rtol: 1e-4, atol: 1e-5 });
+    it("unary int32 and bool", () => {
+      for (const name of ["neg", "abs", "sign", "square", "relu", "clamp", "affine"] as UnaryOp[]) {
+        for (const [p0, p1] of UNARY_PARAMS[name] ?? [[0, 0]]) {
+          for (const n of [0, 1, 17, 1000, 70000]) {
+            const x = fill("i32", n, n + U(name), { lo: -100000, hi: 100000 });
+            const a = new Int32Array(n);
+            const e = new Int32Array(n);
+            native.unary(U(name), x, a, p0, p1);
+            ts.unary(U(name), x, e, p0, p1);
+            expectClose(`unary int32 ${name}(${p0}, ${p1}) n=${n}`, a, e);
           }
         }
-      });
+      }
+      for (const name of ["logicalNot", "isFinite"] as UnaryOp[]) {
+        for (const dt of ["f32", "i32", "u8"] as DT[]) {
+          const x = fill(dt, 1000, 5, { specials: true });
+          const a = new Uint8Array(1000);
+          const e = new Uint8Array(1000);
+          native.unary(U(name), x, a, 0, 0);
+          ts.unary(U(name), x, e, 0, 0);
+          expectClose(`unary ${dt} ${name}`, a, e);
+        }
+      }
+    });
 
-      it("layerNorm and its gradient, with and without affine parameters", () => {
+    it("unaryGrad: every differentiable op", () => {
+      for (const name of UNARY_OPS) {
+        if (name === "logicalNot" || name === "isFinite") continue;
+        const op = U(name);
+        for (const [p0, p1] of UNARY_PARAMS[name] ?? [[0, 0]]) {
+          for (const n of [0, 1, 7, 33, 1000, 70000]) {
+            const x = fill("f32", n, n * 7 + op, { specials: n > 40, scale: 6 }) as Float32Array;
+            const y = new Float32Array(n);
+            ts.unary(op, x, y, p0, p1);
+            const dy = fill("f32", n, n + 11, { scale: 1 }) as Float32Array;
+            const a = new Float32Array(n);
+            const e = new Float32Array(n);
+            native.unaryGrad(op, x, y, dy, a, p0, p1);
+            ts.unaryGrad(op, x, y, dy, e, p0, p1);
+            expectClose(`unaryGrad ${name}(${p0}, ${p1}) n=${n}`, a, e, { rtol: 1e-5, atol: 1e-6 });
+          }
+        }
+      }
+    });
+
+    it("binary: random broadcast layouts, every op and dtype (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer({ min: 0, max: BINARY_OPS.length - 1 }),
+          fc.constantFrom<DT>("f32", "i32", "u8"),
+          fc.integer(),
+          (shape, bcA, bcB, dropB, op, dt, seed) => {
+            const sa = shape.map((d, i) => (bcA[i] ? 1 : d));
+            const sb = shape.map((d, i) => (bcB[i] ? 1 : d)).slice(Math.min(dropB, shape.length - 1));
+            const out = broadcastShapes("binary", sa, sb);
+            const layout = packLayout(out, [broadcastStrides(sa, out), broadcastStrides(sb, out)]);
+            checkBinary(op, dt, sa, sb, out, layout, seed);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
+    it("binary: contiguous, scalar-broadcast and threaded layouts", () => {
+      const cases: [number[], number[]][] = [
+        [[70000], [70000]],
+        [[70000], [1]],
+        [[1], [70000]],
+        [[700, 100], [100]],
+        [
+          [700, 100],
+          [700, 1],
+        ],
+        [
+          [100, 1, 700],
+          [1, 100, 700],
+        ],
+        [[33], [33]],
+        [
+          [7, 3],
+          [7, 1],
+        ],
+        [
+          [5, 1, 17],
+          [3, 1],
+        ],
+        [[0, 5], [5]],
+        [[1], [1]],
+      ];
+      for (const [sa, sb] of cases) {
+        const out = broadcastShapes("binary", sa, sb);
+        const layout = packLayout(out, [broadcastStrides(sa, out), broadcastStrides(sb, out)]);
+        // the ts reference is slow on big broadcast layouts: every op on small ones, a sample on big ones
+        const big = sizeOf(out) > 10000;
+        for (let op = 0; op < BINARY_OPS.length; op++) {
+          for (const dt of ["f32", "i32", "u8"] as DT[]) {
+            if (big && !(dt === "f32" ? [0, 3, 6, 11, 15] : [2, 8]).includes(op)) continue;
+            checkBinary(op, dt, sa, sb, out, layout, op * 13 + sa.length);
+          }
+        }
+      }
+    });
+
+    it("binary float32: every op on every pair of special values", () => {
+      const n = SPECIALS.length;
+      const x = new Float32Array(n * n);
+      const y = new Float32Array(n * n);
+      SPECIALS.forEach((u, i) => SPECIALS.forEach((v, j) => ((x[i * n + j] = u), (y[i * n + j] = v))));
+      const layout = new Int32Array([1, n * n, 1, 1]);
+      for (let op = 0; op < BINARY_OPS.length; op++) {
+        const boolOut = op >= opCode(BINARY_OPS, "eq");
+        const a = alloc(boolOut ? "u8" : "f32", n * n);
+        const e = alloc(boolOut ? "u8" : "f32", n * n);
+        native.binary(op, x, y, a, layout);
+        ts.binary(op, x, y, e, layout);
+        expectClose(`binary ${BINARY_OPS[op]} specials`, a, e, BINARY_OPS[op] === "pow" ? { rtol: 2e-7, atol: 1e-44 } : EXACT);
+      }
+    });
+
+    it("where: random broadcast layouts (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 4, maxLength: 4 }),
+          fc.constantFrom<DT>("f32", "i32", "u8"),
+          fc.integer(),
+          (shape, which, dt, seed) => {
+            const sc = shape.map((d, i) => (which[i] === 0 ? 1 : d));
+            const sa = shape.map((d, i) => (which[i] === 1 ? 1 : d));
+            const sb = shape.map((d, i) => (which[i] === 2 ? 1 : d));
+            const out = broadcastShapes("where", broadcastShapes("where", sc, sa), sb);
+            const layout = packLayout(out, [broadcastStrides(sc, out), broadcastStrides(sa, out), broadcastStrides(sb, out)]);
+            const cond = fill("u8", sizeOf(sc), seed) as Uint8Array;
+            const a = fill(dt, sizeOf(sa), seed + 1, { specials: true });
+            const b = fill(dt, sizeOf(sb), seed + 2, { specials: true });
+            const r1 = alloc(dt, sizeOf(out));
+            const r2 = alloc(dt, sizeOf(out));
+            native.where(cond, a, b, r1, layout);
+            ts.where(cond, a, b, r2, layout);
+            expectClose(`where ${dt} ${JSON.stringify([sc, sa, sb])}`, r1, r2);
+          },
+        ),
+        { numRuns: 200 },
+      );
+      const n = 70000;
+      const layout = packLayout([n], [[1], [1], [0]]);
+      const cond = fill("u8", n, 1) as Uint8Array;
+      const a = fill("f32", n, 2);
+      const b = new Float32Array([42]);
+      const r1 = new Float32Array(n);
+      const r2 = new Float32Array(n);
+      native.where(cond, a, b, r1, layout);
+      ts.where(cond, a, b, r2, layout);
+      expectClose("where threaded", r1, r2);
+    });
+
+    it("reduce: every op over random (outer, n, inner) (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 5 }),
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 300 }),
+          fc.integer({ min: 0, max: REDUCE_OPS.length - 1 }),
+          fc.constantFrom<DT>("f32", "i32", "u8"),
+          fc.boolean(),
+          fc.integer(),
+          (outer, n, inner, op, dt, ties, seed) => checkReduce(op, dt, outer, n, inner, seed, ties),
+        ),
+        { numRuns: 400 },
+      );
+    });
+
+    it("reduce: long rows, threaded paths, -Infinity and NaN rows", () => {
+      const shapes: [number, number, number][] = [
+        [1, 70000, 1],
+        [1, 300_000, 1],
+        [3, 70000, 1],
+        [1000, 100, 1],
+        [2, 1000, 300],
+        [1, 3, 70000],
+        [70000, 1, 1],
+        [1, 1, 1],
+        [5, 17, 33],
+      ];
+      for (const [outer, n, inner] of shapes) {
+        for (let op = 0; op < REDUCE_OPS.length; op++) {
+          checkReduce(op, "f32", outer, n, inner, outer + n + op, outer * n * inner < 100000 && op % 2 === 0);
+        }
+      }
+      for (let op = 0; op < REDUCE_OPS.length; op++) {
+        for (const inner of [1, 5]) {
+          // rows: all -inf; -inf and finite; NaN in the middle; +inf
+          const n = 37;
+          const x = new Float32Array(4 * n * inner);
+          for (let i = 0; i < n * inner; i++) {
+            x[i] = -Infinity;
+            x[n * inner + i] = i % 3 === 0 ? -Infinity : i * 0.1;
+            x[2 * n * inner + i] = i === 17 * inner ? NaN : i;
+            x[3 * n * inner + i] = i % 4 === 0 ? Infinity : -i;
+          }
+          const arg = REDUCE_OPS[op] === "argmax" || REDUCE_OPS[op] === "argmin";
+          const a = arg ? new Int32Array(4 * inner) : new Float32Array(4 * inner);
+          const e = arg ? new Int32Array(4 * inner) : new Float32Array(4 * inner);
+          native.reduce(op, x, a, 4, n, inner);
+          ts.reduce(op, x, e, 4, n, inner);
+          expectClose(`reduce ${REDUCE_OPS[op]} special rows inner=${inner}`, a, e, { rtol: 1e-5, atol: 1e-6 });
+        }
+      }
+    });
+
+    for (const gemm of ["builtin", "openblas"] as const) {
+      describe(`matmul (${gemm})`, () => {
+        let before: "builtin" | "openblas" = "builtin";
+        beforeAll(() => {
+          before = addon.info().blas;
+        });
+        afterAll(() => {
+          addon.setGemm(before);
+        });
+
+        it.skipIf(gemm === "openblas" && !addon.info().openblas)("random shapes, transposes, batch strides (property)", () => {
+          addon.setGemm(gemm);
+          fc.assert(
+            fc.property(
+              fc.integer({ min: 1, max: 3 }),
+              fc.integer({ min: 0, max: 40 }),
+              fc.integer({ min: 0, max: 40 }),
+              fc.integer({ min: 0, max: 40 }),
+              fc.boolean(),
+              fc.boolean(),
+              fc.boolean(),
+              fc.boolean(),
+              fc.integer(),
+              (batch, m, n, k, ta, tb, bcA, bcB, seed) => checkMatmul(batch, m, n, k, ta, tb, bcA, bcB, seed),
+            ),
+            { numRuns: 300 },
+          );
+        });
+
+        it.skipIf(gemm === "openblas" && !addon.info().openblas)("large and threaded products, edge tiles, vectors", () => {
+          addon.setGemm(gemm);
+          const cases: [number, number, number, number][] = [
+            [1, 256, 256, 256],
+            [1, 131, 517, 77],
+            [1, 300, 70, 400],
+            [1, 1, 1000, 300],
+            [1, 1000, 1, 300],
+            [1, 1, 1, 5000],
+            [3, 64, 48, 40],
+            [16, 33, 17, 65],
+            [2, 13, 800, 9],
+            [1, 800, 13, 9],
+            [1, 4, 2000, 600],
+          ];
+          for (const [batch, m, n, k] of cases) {
+            for (const [ta, tb] of [
+              [false, false],
+              [true, false],
+              [false, true],
+              [true, true],
+            ] as const) {
+              checkMatmul(batch, m, n, k, ta, tb, false, batch > 2, m * n + k);
+            }
+          }
+        });
+      });
+    }
+
+    it("softmax / log-softmax and their gradients, with -Infinity and NaN rows", () => {
+      for (const log of [false, true]) {
         for (const [outer, n] of [
-          [0, 4],
+          [0, 5],
           [1, 1],
           [3, 7],
           [5, 17],
           [2, 33],
           [4, 1000],
-          [300, 300],
           [700, 100],
           [1, 70000],
         ] as const) {
-          for (const affine of [0, 1, 2, 3]) {
-            const x = fill("f32", outer * n, outer + n + affine, { scale: 3 }) as Float32Array;
-            for (let i = 0; i < x.length; i += 3) x[i] = x[i]! + 5; // a nonzero mean
-            const gamma = affine & 1 ? (fill("f32", n, 9, { scale: 2 }) as Float32Array) : null;
-            const beta = affine & 2 ? (fill("f32", n, 10, { scale: 2 }) as Float32Array) : null;
-            const r = [0, 1].map(() => ({
-              out: new Float32Array(outer * n),
-              mean: new Float32Array(outer),
-              rstd: new Float32Array(outer),
-            }));
-            native.layerNorm(x, gamma, beta, r[0]!.out, r[0]!.mean, r[0]!.rstd, outer, n, 1e-5);
-            ts.layerNorm(x, gamma, beta, r[1]!.out, r[1]!.mean, r[1]!.rstd, outer, n, 1e-5);
-            const tol = { rtol: 1e-4, atol: 1e-4 };
-            expectClose(`layerNorm out (${outer}, ${n}) affine=${affine}`, r[0]!.out, r[1]!.out, tol);
-            expectClose(`layerNorm mean (${outer}, ${n})`, r[0]!.mean, r[1]!.mean, tol);
-            expectClose(`layerNorm rstd (${outer}, ${n})`, r[0]!.rstd, r[1]!.rstd, tol);
-            const dy = fill("f32", outer * n, n + 77, { scale: 1 }) as Float32Array;
-            const g = [0, 1].map(() => ({
-              dx: new Float32Array(outer * n),
-              dgamma: affine & 1 ? new Float32Array(n).fill(123) : null,
-              dbeta: affine & 2 ? new Float32Array(n).fill(123) : null,
-            }));
-            native.layerNormGrad(x, gamma, r[1]!.mean, r[1]!.rstd, dy, g[0]!.dx, g[0]!.dgamma, g[0]!.dbeta, outer, n);
-            ts.layerNormGrad(x, gamma, r[1]!.mean, r[1]!.rstd, dy, g[1]!.dx, g[1]!.dgamma, g[1]!.dbeta, outer, n);
-            expectClose(`layerNormGrad dx (${outer}, ${n}) affine=${affine}`, g[0]!.dx, g[1]!.dx, { rtol: 1e-3, atol: 1e-4 });
-            if (g[0]!.dgamma) expectClose(`layerNormGrad dgamma (${outer}, ${n})`, g[0]!.dgamma, g[1]!.dgamma!, { rtol: 1e-4, atol: 1e-3 });
-            if (g[0]!.dbeta) expectClose(`layerNormGrad dbeta (${outer}, ${n})`, g[0]!.dbeta, g[1]!.dbeta!, { rtol: 1e-4, atol: 1e-3 });
+          const x = fill("f32", outer * n, outer * 100 + n, { scale: 8 }) as Float32Array;
+          if (outer >= 3) {
+            for (let j = 0; j < n; j++) x[j] = -Infinity; // all -inf row
+            for (let j = 0; j < n; j += 2) x[n + j] = -Infinity; // partly -inf
+            x[2 * n + Math.floor(n / 2)] = NaN;
           }
+          const a = new Float32Array(outer * n);
+          const e = new Float32Array(outer * n);
+          native.softmax(x, a, outer, n, log);
+          ts.softmax(x, e, outer, n, log);
+          expectClose(`softmax log=${log} (${outer}, ${n})`, a, e, log ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-5, atol: 1e-7 });
+          if (outer >= 3) {
+            for (let j = 0; j < n; j++) expect(a[j]).toBe(log ? -Infinity : 0);
+          }
+          const dy = fill("f32", outer * n, n + 5, { scale: 1 }) as Float32Array;
+          const ga = new Float32Array(outer * n);
+          const ge = new Float32Array(outer * n);
+          native.softmaxGrad(e, dy, ga, outer, n, log);
+          ts.softmaxGrad(e, dy, ge, outer, n, log);
+          expectClose(`softmaxGrad log=${log} (${outer}, ${n})`, ga, ge, { rtol: 1e-4, atol: 1e-5 });
         }
-      });
+      }
     });
-  }
+
+    it("layerNorm and its gradient, with and without affine parameters", () => {
+      for (const [outer, n] of [
+        [0, 4],
+        [1, 1],
+        [3, 7],
+        [5, 17],
+        [2, 33],
+        [4, 1000],
+        [300, 300],
+        [700, 100],
+        [1, 70000],
+      ] as const) {
+        for (const affine of [0, 1, 2, 3]) {
+          const x = fill("f32", outer * n, outer + n + affine, { scale: 3 }) as Float32Array;
+          for (let i = 0; i < x.length; i += 3) x[i] = x[i]! + 5; // a nonzero mean
+          const gamma = affine & 1 ? (fill("f32", n, 9, { scale: 2 }) as Float32Array) : null;
+          const beta = affine & 2 ? (fill("f32", n, 10, { scale: 2 }) as Float32Array) : null;
+          const r = [0, 1].map(() => ({
+            out: new Float32Array(outer * n),
+            mean: new Float32Array(outer),
+            rstd: new Float32Array(outer),
+          }));
+          native.layerNorm(x, gamma, beta, r[0]!.out, r[0]!.mean, r[0]!.rstd, outer, n, 1e-5);
+          ts.layerNorm(x, gamma, beta, r[1]!.out, r[1]!.mean, r[1]!.rstd, outer, n, 1e-5);
+          const tol = { rtol: 1e-4, atol: 1e-4 };
+          expectClose(`layerNorm out (${outer}, ${n}) affine=${affine}`, r[0]!.out, r[1]!.out, tol);
+          expectClose(`layerNorm mean (${outer}, ${n})`, r[0]!.mean, r[1]!.mean, tol);
+          expectClose(`layerNorm rstd (${outer}, ${n})`, r[0]!.rstd, r[1]!.rstd, tol);
+          const dy = fill("f32", outer * n, n + 77, { scale: 1 }) as Float32Array;
+          const g = [0, 1].map(() => ({
+            dx: new Float32Array(outer * n),
+            dgamma: affine & 1 ? new Float32Array(n).fill(123) : null,
+            dbeta: affine & 2 ? new Float32Array(n).fill(123) : null,
+          }));
+          native.layerNormGrad(x, gamma, r[1]!.mean, r[1]!.rstd, dy, g[0]!.dx, g[0]!.dgamma, g[0]!.dbeta, outer, n);
+          ts.layerNormGrad(x, gamma, r[1]!.mean, r[1]!.rstd, dy, g[1]!.dx, g[1]!.dgamma, g[1]!.dbeta, outer, n);
+          expectClose(`layerNormGrad dx (${outer}, ${n}) affine=${affine}`, g[0]!.dx, g[1]!.dx, { rtol: 1e-3, atol: 1e-4 });
+          if (g[0]!.dgamma) expectClose(`layerNormGrad dgamma (${outer}, ${n})`, g[0]!.dgamma, g[1]!.dgamma!, { rtol: 1e-4, atol: 1e-3 });
+          if (g[0]!.dbeta) expectClose(`layerNormGrad dbeta (${outer}, ${n})`, g[0]!.dbeta, g[1]!.dbeta!, { rtol: 1e-4, atol: 1e-3 });
+        }
+      }
+    });
+  });
 
   it("stridedCopy / stridedScatter: zero, negative and permuted strides (property)", () => {
     fc.assert(
