@@ -254,7 +254,7 @@ describe("engram train learning-rate decay and momentum", () => {
     expect(losses(dirB)).toEqual(losses(dirA));
   });
 
-  it("gives sgd without momentum plain steps: w - lr * g (no velocity buffer)", async () => {
+  it("passes momentum 0 to sgd, which then keeps no velocity buffer (the default 0.9 would)", async () => {
     const out = join(dir, "plain-sgd");
     await trainCommand("lstm", {
       task: "copy",
