@@ -22,7 +22,7 @@ namespace {
 using engram::Array;
 
 // Bumped whenever an export's signature or semantics changes; the loader compares it.
-constexpr int kAbiVersion = 7;
+constexpr int kAbiVersion = 8;
 
 struct Call {
   const Napi::CallbackInfo& info;
@@ -516,15 +516,16 @@ Napi::Value SentenceEncode(const Napi::CallbackInfo& info) {
   Array ids = c.array(0), table = c.array(1), temporal{}, ages{}, out = c.array(4);
   const bool hasT = c.optional(2, &temporal), hasA = c.optional(3, &ages);
   int64_t rows = c.integer(5), words = c.integer(6), dim = c.integer(7);
-  const bool position = c.boolean(8);
+  const int64_t encoding = c.integer(8);
   if (c.failed) return info.Env().Undefined();
   if (hasT != hasA || ids.type != engram::I32 || (hasA && ages.type != engram::I32) || !memory_sizes_ok({rows, words, dim}) ||
-      dim == 0 || !has_length(ids, rows * words) || !has_length(out, rows * dim) || (hasA && !has_length(ages, rows)))
+      dim == 0 || encoding < 0 || encoding > 2 || !has_length(ids, rows * words) || !has_length(out, rows * dim) ||
+      (hasA && !has_length(ages, rows)))
     c.fail("operands do not match the sizes");
   else if (!ids_below(ids, rows * words, int64_t(table.length) / dim) ||
            (hasA && !ids_below(ages, rows, int64_t(temporal.length) / dim)))
     c.fail("an id or age is outside its table");
-  if (!c.failed) c.done(engram::sentence_encode(ids, table, hasT ? &temporal : nullptr, hasA ? &ages : nullptr, out, rows, words, dim, position));
+  if (!c.failed) c.done(engram::sentence_encode(ids, table, hasT ? &temporal : nullptr, hasA ? &ages : nullptr, out, rows, words, dim, encoding));
   return info.Env().Undefined();
 }
 
@@ -533,16 +534,17 @@ Napi::Value SentenceEncodeGrad(const Napi::CallbackInfo& info) {
   Array ids = c.array(0), ages{}, g = c.array(2), dtable = c.array(3), dtemporal{};
   const bool hasA = c.optional(1, &ages), hasT = c.optional(4, &dtemporal);
   int64_t rows = c.integer(5), words = c.integer(6), dim = c.integer(7);
-  const bool position = c.boolean(8);
+  const int64_t encoding = c.integer(8);
   if (c.failed) return info.Env().Undefined();
   if (hasT != hasA || ids.type != engram::I32 || (hasA && ages.type != engram::I32) || !memory_sizes_ok({rows, words, dim}) ||
-      dim == 0 || !has_length(ids, rows * words) || !has_length(g, rows * dim) || (hasA && !has_length(ages, rows)))
+      dim == 0 || encoding < 0 || encoding > 2 || !has_length(ids, rows * words) || !has_length(g, rows * dim) ||
+      (hasA && !has_length(ages, rows)))
     c.fail("operands do not match the sizes");
   else if (!ids_below(ids, rows * words, int64_t(dtable.length) / dim) ||
            (hasA && !ids_below(ages, rows, int64_t(dtemporal.length) / dim)))
     c.fail("an id or age is outside its table");
   if (!c.failed)
-    c.done(engram::sentence_encode_grad(ids, hasA ? &ages : nullptr, g, dtable, hasT ? &dtemporal : nullptr, rows, words, dim, position));
+    c.done(engram::sentence_encode_grad(ids, hasA ? &ages : nullptr, g, dtable, hasT ? &dtemporal : nullptr, rows, words, dim, encoding));
   return info.Env().Undefined();
 }
 

@@ -172,9 +172,9 @@ bool memory_write_grad(const Array& m, const Array& w, const Array& e, const Arr
 // MemN2N sentence encoding (ids, ages int32; the rest float32; temporal and ages null together when
 // absent); ids and ages in range: the caller checks.
 bool sentence_encode(const Array& ids, const Array& table, const Array* temporal, const Array* ages, const Array& out,
-                     int64_t rows, int64_t words, int64_t dim, bool position);
+                     int64_t rows, int64_t words, int64_t dim, int64_t encoding);
 bool sentence_encode_grad(const Array& ids, const Array* ages, const Array& g, const Array& dtable, const Array* dtemporal,
-                          int64_t rows, int64_t words, int64_t dim, bool position);
+                          int64_t rows, int64_t words, int64_t dim, int64_t encoding);
 // Fast-weights recurrence over a sequence (attention form, one inner step); gain and bias null without
 // layer norm, saved null when no backward follows.
 bool fast_weights_sequence(const Array& xp, const Array& w, const Array* gain, const Array* bias, const Array& out,

@@ -316,11 +316,21 @@ int64_t row_length(const int32_t* ids, int64_t r, int64_t words) {
   return J;
 }
 
-// The paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) for word j (1-based) of J is a_j + kd[k] b_j with
-// a_j = 1 - j/J, b_j = 2j/J - 1 and kd[k] = k/d (k 1-based); bow: a = 1, b = 0.
-inline void position_terms(bool position, int64_t j, int64_t J, double* a, double* b) {
-  *a = position ? 1.0 - double(j) / double(J) : 1.0;
-  *b = position ? 2.0 * double(j) / double(J) - 1.0 : 0.0;
+// MemN2N's word weights l_kj = a_j + kd[k] b_j (kd[k] = k/d, k 1-based), as sentenceWeightTerms in
+// src/backend/kernels.ts: encoding 0 bag of words (a = 1, b = 0), 1 the paper's formula over the
+// row's own J words, 2 the reference code's over the row's full width W.
+inline void position_terms(int64_t encoding, int64_t j, int64_t J, int64_t W, int64_t d, double* a, double* b) {
+  if (encoding == 1) {
+    *a = 1.0 - double(j) / double(J);
+    *b = 2.0 * double(j) / double(J) - 1.0;
+  } else if (encoding == 2) {
+    const double c = double(j) - double(W + 1) / 2.0;
+    *a = 1.0 - 2.0 * double(d + 1) * c / (double(d) * double(W));
+    *b = 4.0 * c / double(W);
+  } else {
+    *a = 1.0;
+    *b = 0.0;
+  }
 }
 
 std::vector<double> dim_fractions(int64_t dim) {
@@ -332,7 +342,7 @@ std::vector<double> dim_fractions(int64_t dim) {
 }  // namespace
 
 bool sentence_encode(const Array& ids, const Array& table, const Array* temporal, const Array* ages, const Array& out,
-                     int64_t rows, int64_t words, int64_t dim, bool position) {
+                     int64_t rows, int64_t words, int64_t dim, int64_t encoding) {
   if (ids.type != I32 || !all_f32({&table, &out}) || (temporal && temporal->type != F32) || (ages && ages->type != I32))
     return false;
   const int32_t* X = ptr<int32_t>(ids);
@@ -353,7 +363,7 @@ bool sentence_encode(const Array& ids, const Array& table, const Array* temporal
         if (id == 0) continue;
         const float* row = T + id * dim;
         double a, b;
-        position_terms(position, j, J, &a, &b);
+        position_terms(encoding, j, J, words, dim, &a, &b);
         const float fa = float(a), fb = float(b);
         for (int64_t k = 0; k < dim; ++k) o[k] += (fa + kd[k] * fb) * row[k];
       }
@@ -363,7 +373,7 @@ bool sentence_encode(const Array& ids, const Array& table, const Array* temporal
 }
 
 bool sentence_encode_grad(const Array& ids, const Array* ages, const Array& g, const Array& dtable, const Array* dtemporal,
-                          int64_t rows, int64_t words, int64_t dim, bool position) {
+                          int64_t rows, int64_t words, int64_t dim, int64_t encoding) {
   if (ids.type != I32 || !all_f32({&g, &dtable}) || (dtemporal && dtemporal->type != F32) || (ages && ages->type != I32))
     return false;
   const int32_t* X = ptr<int32_t>(ids);
@@ -381,7 +391,7 @@ bool sentence_encode_grad(const Array& ids, const Array* ages, const Array& g, c
       if (id == 0) continue;
       double* row = dt.data() + id * dim;
       double a, b;
-      position_terms(position, j, J, &a, &b);
+      position_terms(encoding, j, J, words, dim, &a, &b);
       for (int64_t k = 0; k < dim; ++k) row[k] += (a + kd[k] * b) * gr[k];
     }
     if (AG)

@@ -76,6 +76,29 @@ export function opCode<T extends string>(table: readonly T[], name: T): number {
 }
 
 /**
+ * How MemN2N's sentence encoder weighs word j (1-based) of a row, l_kj = a_j + (k/d) b_j for
+ * k = 1..d (opCode of this table is the kernels' `encoding`):
+ * - "bow": l = 1;
+ * - "position": the paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's own J words;
+ * - "position-reference": the official MemN2N code's l_kj = 1 + 4 (k - (d+1)/2)(j - (W+1)/2) / (d W)
+ *   over the row's full width W (build_model.m in facebook/MemNN), which produced the paper's
+ *   tables: weights centred on 1, so a sentence stays close to its bag of words.
+ * native/kernels/memory.cc computes the same terms.
+ */
+export const SENTENCE_ENCODINGS = ["bow", "position", "position-reference"] as const;
+export type SentenceEncoding = (typeof SENTENCE_ENCODINGS)[number];
+
+/** [a_j, b_j] of SENTENCE_ENCODINGS[encoding] for word j of a row of J words (last non-PAD) and width W. */
+export function sentenceWeightTerms(encoding: number, j: number, J: number, W: number, d: number): [number, number] {
+  if (encoding === 1) return [1 - j / J, (2 * j) / J - 1];
+  if (encoding === 2) {
+    const c = j - (W + 1) / 2;
+    return [1 - (2 * (d + 1) * c) / (d * W), (4 * c) / W];
+  }
+  return [1, 0];
+}
+
+/**
  * Broadcast layout for elementwise kernels, packed in one Int32Array so a native call marshals a
  * single object: [ndim, shape[0..ndim), stridesOfOperand0[0..ndim), stridesOfOperand1..., ...].
  * A stride of 0 broadcasts that operand along the axis. Callers collapse adjacent dimensions first,
@@ -412,7 +435,7 @@ export interface Kernels {
   /**
    * MemN2N sentence encoding (semantics: encodeSentences in src/memory/sentence-encoding.ts): per
    * row r of `words` ids (PAD 0), out[r] = sum_j l_j o table[ids[r, j]] (+ temporal[ages[r]] when
-   * given); l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's J words when `position`, else 1.
+   * given), l_kj as sentenceWeightTerms gives for `encoding` (an index into SENTENCE_ENCODINGS).
    * ids within [0, vocab), ages within the temporal rows: the caller checks.
    */
   sentenceEncode(
@@ -424,7 +447,7 @@ export interface Kernels {
     rows: number,
     words: number,
     dim: number,
-    position: boolean,
+    encoding: number,
   ): void;
   /** Backward of sentenceEncode: dTable (vocab, dim) and dTemporal are overwritten. */
   sentenceEncodeGrad(
@@ -436,7 +459,7 @@ export interface Kernels {
     rows: number,
     words: number,
     dim: number,
-    position: boolean,
+    encoding: number,
   ): void;
   /**
    * The fast-weights recurrence over a whole sequence, attention form, one inner step (semantics:

@@ -7,7 +7,9 @@
  * and the answer is softmax(W u) after the last hop.
  *
  * Sentence encoding: m_i = sum_j l_j o A x_ij with l_kj = (1 - j/J) - (k/d)(1 - 2j/J) ("position",
- * the paper's formula, j = 1..J over the sentence's own J words, k = 1..d) or l = 1 ("bow"). PAD
+ * the paper's formula, j = 1..J over the sentence's own J words, k = 1..d), the official code's
+ * l_kj = 1 + 4 (k - (d+1)/2)(j - (W+1)/2) / (d W) over the padded width W ("position-reference": the
+ * weights behind the paper's tables, and on bAbI the better one), or l = 1 ("bow"). PAD
  * (id 0) words count for nothing. Temporal encoding adds a learned row per memory age to keys and
  * values (T_A, T_C; age 0 = the most recent sentence). Random noise: in training, ages are spread
  * as if up to `randomNoise` x n empty memories were interleaved (the reference code's
@@ -51,7 +53,8 @@ import {
   type TaskModel,
 } from "../models/task-model.js";
 import type { Batch, Task } from "../tasks/task.js";
-import { encodeSentences, type SentenceEncoding } from "./sentence-encoding.js";
+import { opCode, sentenceWeightTerms } from "../backend/kernels.js";
+import { encodeSentences, SENTENCE_ENCODINGS, type SentenceEncoding } from "./sentence-encoding.js";
 
 export type MemN2NTying = "adjacent" | "layerwise";
 export type { SentenceEncoding };
@@ -91,11 +94,16 @@ export interface MemN2NResult {
   attention: Tensor[];
 }
 
-/** Position-encoding weights l_kj for a sentence of J words, as a [J, d] row-major array. */
-export function positionEncoding(J: number, d: number): Float64Array {
+/**
+ * The word weights l_kj of a J-word sentence as a [J, d] row-major array: the paper's ("position",
+ * default) or the reference code's ("position-reference", for rows padded to exactly J words).
+ */
+export function positionEncoding(J: number, d: number, encoding: SentenceEncoding = "position"): Float64Array {
+  const code = opCode(SENTENCE_ENCODINGS, choice<SentenceEncoding>("positionEncoding", "encoding", encoding, SENTENCE_ENCODINGS));
   const out = new Float64Array(J * d);
   for (let j = 1; j <= J; j++) {
-    for (let k = 1; k <= d; k++) out[(j - 1) * d + (k - 1)] = 1 - j / J - (k / d) * (1 - (2 * j) / J);
+    const [a, b] = sentenceWeightTerms(code, j, J, J, d);
+    for (let k = 1; k <= d; k++) out[(j - 1) * d + (k - 1)] = a + (k / d) * b;
   }
   return out;
 }
@@ -133,7 +141,7 @@ export class MemN2N extends Module {
     this.hops = positiveInt(op, opts.hops ?? 3, "hops", 1);
     this.memorySize = positiveInt(op, opts.memorySize ?? 50, "memorySize", 1);
     this.tying = choice<MemN2NTying>(op, "tying", opts.tying ?? "adjacent", ["adjacent", "layerwise"]);
-    this.encoding = choice<SentenceEncoding>(op, "encoding", opts.encoding ?? "position", ["position", "bow"]);
+    this.encoding = choice<SentenceEncoding>(op, "encoding", opts.encoding ?? "position", SENTENCE_ENCODINGS);
     this.temporalEncoding = opts.temporal ?? true;
     this.randomNoise = opts.randomNoise ?? 0.1;
     if (!(this.randomNoise >= 0 && this.randomNoise <= 1))
@@ -397,7 +405,7 @@ function memn2nOptions(config: ModelConfig, task: Task): MemN2NOptions {
     hops: intOption(SPEC, config, "hops"),
     memorySize: taskMemorySize(task),
     tying: choice<MemN2NTying>(SPEC, "option tying", config.tying, ["adjacent", "layerwise"]),
-    encoding: choice<SentenceEncoding>(SPEC, "option encoding", config.encoding, ["position", "bow"]),
+    encoding: choice<SentenceEncoding>(SPEC, "option encoding", config.encoding, SENTENCE_ENCODINGS),
     temporal: config.temporal === true,
     randomNoise,
     linearStartSteps: intOption(SPEC, config, "linearStartSteps", 0),

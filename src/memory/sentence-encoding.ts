@@ -1,8 +1,11 @@
 /**
  * MemN2N's sentence encoder as one op: word ids (..., W) with PAD 0 and an embedding table (V, d) ->
  *   m = sum_j l_j o table[x_j]  (+ temporal[age] when a temporal table and ages are given)   (..., d)
- * with the paper's position weights l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's own J words
- * ("position", j = 1..J, k = 1..d) or l = 1 ("bow"); PAD words count for nothing.
+ * with word weights l_kj (j = 1..J, k = 1..d) by `encoding` (SENTENCE_ENCODINGS in kernels.ts):
+ * "position", the paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) over the row's own J words;
+ * "position-reference", the official code's l_kj = 1 + 4 (k - (d+1)/2)(j - (W+1)/2) / (d W) over the
+ * row's full width W (so it depends on how wide the rows are padded); "bow", l = 1. PAD words count
+ * for nothing.
  *
  * One loop over the words forward and one scatter backward, with no temporaries: written with ops it
  * is a gather of (..., W, d) rows, a product and a sum (or, as MemN2N computed it before, GEMMs with
@@ -12,17 +15,17 @@
 import { isGradEnabled, needsGradAny, record, runBackward } from "../autograd/engine.js";
 import { Tensor } from "../autograd/tensor.js";
 import { K } from "../backend/index.js";
-import type { FloatArray } from "../backend/kernels.js";
+import { opCode, SENTENCE_ENCODINGS, sentenceWeightTerms, type FloatArray, type SentenceEncoding } from "../backend/kernels.js";
 import { ArgumentError, DTypeError, fmtShape, ShapeError } from "../core/errors.js";
 import { add } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { indexSelect, reshape } from "../ops/shape.js";
 import { assertTensor } from "../ops/util.js";
 
-export type SentenceEncoding = "position" | "bow";
+export { SENTENCE_ENCODINGS, type SentenceEncoding };
 
 export interface EncodeSentencesOptions {
-  /** "position" (default) or "bow". */
+  /** "position" (default), "position-reference" or "bow". */
   encoding?: SentenceEncoding;
   /** Temporal rows (M, d), added at `ages`. */
   temporal?: Tensor;
@@ -41,8 +44,8 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
   if (ids.dtype !== "int32") throw new DTypeError(`${op}: ids must be int32, got ${ids.dtype}`);
   if (ids.ndim < 1) throw new ShapeError(`${op}: ids must be (..., words), got ${fmtShape(ids.shape)}`);
   const encoding = opts.encoding ?? "position";
-  if (encoding !== "position" && encoding !== "bow")
-    throw new ArgumentError(`${op}: encoding must be "position" or "bow", got ${JSON.stringify(encoding)}`);
+  if (!SENTENCE_ENCODINGS.includes(encoding))
+    throw new ArgumentError(`${op}: encoding must be one of ${SENTENCE_ENCODINGS.join(", ")}, got ${JSON.stringify(encoding)}`);
   const [V, d] = table.shape as [number, number];
   const words = ids.shape[ids.ndim - 1]!;
   const lead = ids.shape.slice(0, -1);
@@ -64,7 +67,7 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
   }
   const out = Tensor.empty([...lead, d], table.dtype);
   if (out.size === 0) return out;
-  const position = encoding === "position";
+  const code = opCode(SENTENCE_ENCODINGS, encoding);
   const x = ids.data as Int32Array;
   const a = ages ? (ages.data as Int32Array) : null;
   K.sentenceEncode(
@@ -76,13 +79,13 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
     rows,
     words,
     d,
-    position,
+    code,
   );
   const inputs = temporal ? [table, temporal] : [table];
   if (needsGradAny(inputs)) {
     record(op, out, inputs, (g) => {
       if (isGradEnabled()) {
-        const composite = encodeComposite(table, ids, position, temporal && ages ? { temporal, ages } : null);
+        const composite = encodeComposite(table, ids, code, temporal && ages ? { temporal, ages } : null);
         return runBackward(composite, g, { createGraph: true }, inputs)!;
       }
       const dTable = Tensor.empty(table.shape, table.dtype);
@@ -96,7 +99,7 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
         rows,
         words,
         d,
-        position,
+        code,
       );
       return [table.requiresGrad ? dTable : null, ...(temporal ? [temporal.requiresGrad ? dTemporal : null] : [])];
     });
@@ -114,15 +117,16 @@ function checkIds(op: string, what: string, ids: Tensor, bound: number): void {
 
 /**
  * encodeSentences written with ops (the graph a recorded backward differentiates): since
- * l_kj = a_j + (k/d) b_j with a_j = 1 - j/J and b_j = 2j/J - 1, the encoding is a coefficient matrix
- * [a; b] (rows x 2 x V) times the table, the halves combined by a product with [I; diag(k/d)]; BoW
- * is a word-count matrix times the table.
+ * l_kj = a_j + (k/d) b_j (sentenceWeightTerms), the encoding is a coefficient matrix [a; b]
+ * (rows x 2 x V) times the table, the halves combined by a product with [I; diag(k/d)]; BoW is a
+ * word-count matrix times the table.
  */
-function encodeComposite(table: Tensor, ids: Tensor, position: boolean, time: { temporal: Tensor; ages: Tensor } | null): Tensor {
+function encodeComposite(table: Tensor, ids: Tensor, code: number, time: { temporal: Tensor; ages: Tensor } | null): Tensor {
   const [V, d] = table.shape as [number, number];
   const words = ids.shape[ids.ndim - 1]!;
   const lead = ids.shape.slice(0, -1);
   const rows = lead.reduce((a, b) => a * b, 1);
+  const position = code !== opCode(SENTENCE_ENCODINGS, "bow");
   const halves = position ? 2 : 1;
   const dtype = table.dtype as "float32" | "float64";
   const coef = Tensor.empty([rows * halves, V], dtype);
@@ -133,12 +137,9 @@ function encodeComposite(table: Tensor, ids: Tensor, position: boolean, time: { 
     for (let j = 1; j <= J; j++) {
       const id = x[r * words + j - 1]!;
       if (id === 0) continue;
-      if (!position) {
-        coef.data[r * V + id]! += 1;
-        continue;
-      }
-      coef.data[2 * r * V + id]! += 1 - j / J;
-      coef.data[(2 * r + 1) * V + id]! += (2 * j) / J - 1;
+      const [a, b] = sentenceWeightTerms(code, j, J, words, d);
+      coef.data[halves * r * V + id]! += a;
+      if (position) coef.data[(2 * r + 1) * V + id]! += b;
     }
   }
   let out: Tensor;

@@ -4,8 +4,7 @@
 import { describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import { FastWeights, fastWeightsSequence, type FastWeightsActivation } from "../../src/memory/fast-weights.js";
-import { positionEncoding } from "../../src/memory/memn2n.js";
-import { encodeSentences } from "../../src/memory/sentence-encoding.js";
+import { encodeSentences, SENTENCE_ENCODINGS, type SentenceEncoding } from "../../src/memory/sentence-encoding.js";
 import { rng } from "../helpers/rng.js";
 import { maxAbsDiff, onTs } from "../nn/helpers.js";
 
@@ -32,8 +31,11 @@ function sentenceIds(next: () => number, lead: number[], words: number, V: numbe
   return new eg.Tensor(ids, [...lead, words], "int32");
 }
 
-/** sum_j l_j o table[x_j] (+ temporal[age]) in plain float64 loops, J = the row's last word. */
-function encodeReference(table: eg.Tensor, ids: eg.Tensor, position: boolean, temporal?: eg.Tensor, ages?: eg.Tensor): number[] {
+/**
+ * sum_j l_j o table[x_j] (+ temporal[age]) in plain float64 loops: the paper's weights over the row's
+ * own J words (up to its last word), the reference code's over the full width W, or 1.
+ */
+function encodeReference(table: eg.Tensor, ids: eg.Tensor, encoding: SentenceEncoding, temporal?: eg.Tensor, ages?: eg.Tensor): number[] {
   const d = table.shape[1]!;
   const words = ids.shape[ids.ndim - 1]!;
   const rows = ids.size / words;
@@ -41,12 +43,16 @@ function encodeReference(table: eg.Tensor, ids: eg.Tensor, position: boolean, te
   for (let r = 0; r < rows; r++) {
     let J = 0;
     for (let j = 0; j < words; j++) if (ids.data[r * words + j] !== 0) J = j + 1;
-    const l = positionEncoding(Math.max(J, 1), d);
+    const weight = (j: number, k: number): number => {
+      if (encoding === "bow") return 1;
+      if (encoding === "position") return 1 - j / J - (k / d) * (1 - (2 * j) / J);
+      return 1 + (4 * (k - (d + 1) / 2) * (j - (words + 1) / 2)) / (d * words);
+    };
     for (let k = 0; k < d; k++) {
       let v = temporal && ages ? temporal.data[ages.data[r]! * d + k]! : 0;
       for (let j = 0; j < J; j++) {
         const id = ids.data[r * words + j]!;
-        if (id !== 0) v += (position ? l[j * d + k]! : 1) * table.data[id * d + k]!;
+        if (id !== 0) v += weight(j + 1, k + 1) * table.data[id * d + k]!;
       }
       out.push(v);
     }
@@ -55,19 +61,19 @@ function encodeReference(table: eg.Tensor, ids: eg.Tensor, position: boolean, te
 }
 
 describe("encodeSentences", () => {
-  it("equals the position / bag-of-words sums, with and without temporal rows", () => {
+  it("equals the paper's position / reference position / bag-of-words sums, with and without temporal rows", () => {
     const next = rng(1);
     const table = uniform(next, [9, 5], -1, 1, "float64");
     const temporal = uniform(next, [4, 5], -1, 1, "float64");
     const ids = sentenceIds(next, [2, 3], 6, 9);
     const ages = new eg.Tensor(Int32Array.from([3, 1, 0, 2, 2, 0]), [2, 3], "int32");
-    for (const encoding of ["position", "bow"] as const) {
+    for (const encoding of SENTENCE_ENCODINGS) {
       const plain = encodeSentences(table, ids, { encoding });
       expect(plain.shape).toEqual([2, 3, 5]);
-      const ref = encodeReference(table, ids, encoding === "position");
+      const ref = encodeReference(table, ids, encoding);
       plain.data.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 12));
       const timed = encodeSentences(table, ids, { encoding, temporal, ages });
-      const refT = encodeReference(table, ids, encoding === "position", temporal, ages);
+      const refT = encodeReference(table, ids, encoding, temporal, ages);
       timed.data.forEach((v, i) => expect(v).toBeCloseTo(refT[i]!, 12));
     }
   });
@@ -79,18 +85,18 @@ describe("encodeSentences", () => {
       const ages = new eg.Tensor(Int32Array.from([0, 2, 2]), [3], "int32");
       const weight = uniform(next, [3, 4], -1, 1, "float64");
       const xs = [uniform(next, [7, 4], -1, 1, "float64"), uniform(next, [3, 4], -1, 1, "float64")];
-      for (const encoding of ["position", "bow"] as const) {
+      for (const encoding of SENTENCE_ENCODINGS) {
         const fn = (t: eg.Tensor, tt: eg.Tensor): eg.Tensor => eg.mul(encodeSentences(t, ids, { encoding, temporal: tt, ages }), weight);
         const r = eg.gradcheck(fn, xs, { atol: 1e-6, rtol: 1e-4 });
-        expect(r.ok, JSON.stringify(r.worst)).toBe(true);
+        expect(r.ok, `${encoding}: ${JSON.stringify(r.worst)}`).toBe(true);
+        // a loss quadratic in the encoding: its gradient depends on the table, so createGraph must keep the graph
+        const second = (t: eg.Tensor): eg.Tensor => {
+          const [dt] = eg.grad((tt) => eg.sum(eg.square(encodeSentences(tt, ids, { encoding }))), { createGraph: true })(t);
+          return eg.sum(eg.square(dt!));
+        };
+        const r2 = eg.gradcheck(second, [xs[0]!], { atol: 1e-6, rtol: 1e-3 });
+        expect(r2.ok, `${encoding}, second order: ${JSON.stringify(r2.worst)}`).toBe(true);
       }
-      // a loss quadratic in the encoding: its gradient depends on the table, so createGraph must keep the graph
-      const second = (t: eg.Tensor): eg.Tensor => {
-        const [dt] = eg.grad((tt) => eg.sum(eg.square(encodeSentences(tt, ids))), { createGraph: true })(t);
-        return eg.sum(eg.square(dt!));
-      };
-      const r = eg.gradcheck(second, [xs[0]!], { atol: 1e-6, rtol: 1e-3 });
-      expect(r.ok, JSON.stringify(r.worst)).toBe(true);
     });
   });
 
@@ -214,8 +220,10 @@ describe("fused sequence kernels: native float32 equals the ts reference", () =>
     );
     const tables = [uniform(next, [26, 20], -1, 1, "float32"), uniform(next, [50, 20], -1, 1, "float32")];
     const wE = uniform(next, [32, 50, 20], -1, 1, "float32");
-    const fnE = (t: eg.Tensor, tt: eg.Tensor): eg.Tensor => encodeSentences(t, ids, { temporal: tt, ages });
-    close(run("native", fnE, tables, wE), run("ts", fnE, tables, wE), "encodeSentences", 1e-5);
+    for (const encoding of SENTENCE_ENCODINGS) {
+      const fnE = (t: eg.Tensor, tt: eg.Tensor): eg.Tensor => encodeSentences(t, ids, { encoding, temporal: tt, ages });
+      close(run("native", fnE, tables, wE), run("ts", fnE, tables, wE), `encodeSentences (${encoding})`, 1e-5);
+    }
     for (const activation of ["relu", "tanh"] as const) {
       const m = fastLayer(11, 3, 64, activation, true, "float32");
       const xs = [uniform(next, [16, 11, 64], -1, 1, "float32"), m.recurrentWeight, m.norm!.weight!, m.norm!.bias!];

@@ -90,6 +90,43 @@ describe("MemN2N", () => {
     });
   });
 
+  it("follows the reference code's weights l_kj = 1 + 4 (k - (d+1)/2)(j - (W+1)/2) / (d W) over the padded width W", () => {
+    const d = 4;
+    const pe = positionEncoding(5, d, "position-reference");
+    expect(pe[0]).toBeCloseTo(1 + (4 * (1 - 2.5) * (1 - 3)) / 20, 12); // j = 1, k = 1: 1.6
+    expect(pe[2 * d + 3]).toBeCloseTo(1, 12); // the middle word (j = 3) weighs 1 in every dimension
+    expect(pe[4 * d + 3]).toBeCloseTo(1 + (4 * 1.5 * 2) / 20, 12); // j = 5, k = 4: 1.6
+    expect(() => positionEncoding(3, d, "sinusoid" as never)).toThrow(
+      /^positionEncoding: encoding must be one of bow, position, position-reference/,
+    );
+    // in the model the width is the story's W (4 here) for every sentence, however many words it has
+    const net = new MemN2N(9, {
+      memorySize: 5,
+      embeddingDim: d,
+      hops: 1,
+      temporal: false,
+      encoding: "position-reference",
+      linearStartSteps: 1,
+      generator: new eg.Generator(3),
+    });
+    const { attention } = net.forward(STORY, QUERY, { lengths: LENGTHS });
+    const l = positionEncoding(4, d, "position-reference");
+    const embed = (table: Tensor, ids: number[]): number[] =>
+      Array.from({ length: d }, (_, k) => ids.reduce((s, id, j) => s + (id === 0 ? 0 : l[j * d + k]! * table.data[id * d + k]!), 0));
+    const u = embed(net.queryTable(), Array.from(QUERY.data.subarray(0, 4)));
+    [
+      [1, 2, 3, 0],
+      [4, 5, 0, 0],
+      [6, 7, 8, 2],
+    ].forEach((ids, i) => {
+      const m = embed(net.memoryTable(0), ids);
+      expect(attention[0]!.data[i]).toBeCloseTo(
+        m.reduce((s, x, k) => s + x * u[k]!, 0),
+        5,
+      );
+    });
+  });
+
   it("bag-of-words encoding ignores word order", () => {
     const net = model({ encoding: "bow", temporal: false });
     net.eval();

@@ -7,7 +7,7 @@
 import type { Kernels } from "../kernels.js";
 
 /** Bumped with every change to the addon's exports; the loader rejects a build with another value. */
-export const NATIVE_ABI_VERSION = 7;
+export const NATIVE_ABI_VERSION = 8;
 
 export type NativeGemm = "openblas" | "builtin";
 export type NativeIsa = "avx512" | "avx2" | "scalar";

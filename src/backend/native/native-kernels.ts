@@ -511,22 +511,22 @@ export function createNativeKernels(addon: NativeAddon, fallback: Kernels): Kern
       fallback.gruCellGrad(saved, h, dOut, dXp, dHp, dH, batch, hidden);
     },
 
-    sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position) {
+    sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, encoding) {
       need("sentenceEncode", "ids", ids, rows * words);
       need("sentenceEncode", "output", out, rows * dim);
       if (ages !== null) need("sentenceEncode", "ages", ages, rows);
       if ([table, temporal ?? table, out].every((x) => x instanceof Float32Array))
-        return addon.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position);
-      fallback.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, position);
+        return addon.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, encoding);
+      fallback.sentenceEncode(ids, table, temporal, ages, out, rows, words, dim, encoding);
     },
 
-    sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position) {
+    sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, encoding) {
       need("sentenceEncodeGrad", "ids", ids, rows * words);
       need("sentenceEncodeGrad", "gradient", g, rows * dim);
       if (ages !== null) need("sentenceEncodeGrad", "ages", ages, rows);
       if ([g, dTable, dTemporal ?? dTable].every((x) => x instanceof Float32Array))
-        return addon.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position);
-      fallback.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, position);
+        return addon.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, encoding);
+      fallback.sentenceEncodeGrad(ids, ages, g, dTable, dTemporal, rows, words, dim, encoding);
     },
 
     fastWeightsSequence(xp, w, gain, bias, out, saved, batch, steps, hidden, decay, eta, relu, eps) {

@@ -2,7 +2,7 @@
  * Memory-network kernels (semantics: ntmAddressing and eraseAndAdd in src/memory/addressing.ts),
  * the reference the native ones (native/kernels/memory.cc) follow. Sums run in doubles.
  */
-import type { Kernels } from "../kernels.js";
+import { sentenceWeightTerms, type Kernels } from "../kernels.js";
 
 /** Rotation q of ntmAddressing reads slot (i + offsets[q]) mod n; offsets in [0, n). */
 function shiftOffsets(n: number, shifts: number): Int32Array {
@@ -265,14 +265,6 @@ export const memoryWriteGradTs: Kernels["memoryWriteGrad"] = (m, w, e, a, g, dm,
   }
 };
 
-/**
- * The paper's l_kj = (1 - j/J) - (k/d)(1 - 2j/J) for word j (1-based) of J is a + (k/d) b with
- * a = 1 - j/J and b = 2j/J - 1 (k 1-based); bow: a = 1, b = 0.
- */
-function positionTerms(position: boolean, j: number, J: number): [number, number] {
-  return position ? [1 - j / J, (2 * j) / J - 1] : [1, 0];
-}
-
 /** k/d for k = 1..d. */
 function dimFractions(dim: number): Float64Array {
   return Float64Array.from({ length: dim }, (_, k) => (k + 1) / dim);
@@ -285,7 +277,7 @@ function rowLength(ids: Int32Array, r: number, words: number): number {
   return J;
 }
 
-export const sentenceEncodeTs: Kernels["sentenceEncode"] = (ids, table, temporal, ages, out, rows, words, dim, position) => {
+export const sentenceEncodeTs: Kernels["sentenceEncode"] = (ids, table, temporal, ages, out, rows, words, dim, encoding) => {
   const acc = new Float64Array(dim);
   const kd = dimFractions(dim);
   for (let r = 0; r < rows; r++) {
@@ -294,7 +286,7 @@ export const sentenceEncodeTs: Kernels["sentenceEncode"] = (ids, table, temporal
     for (let j = 1; j <= J; j++) {
       const id = ids[r * words + j - 1]!;
       if (id === 0) continue;
-      const [a, b] = positionTerms(position, j, J);
+      const [a, b] = sentenceWeightTerms(encoding, j, J, words, dim);
       for (let k = 0; k < dim; k++) acc[k]! += (a + kd[k]! * b) * table[id * dim + k]!;
     }
     if (temporal !== null && ages !== null) for (let k = 0; k < dim; k++) acc[k]! += temporal[ages[r]! * dim + k]!;
@@ -302,7 +294,7 @@ export const sentenceEncodeTs: Kernels["sentenceEncode"] = (ids, table, temporal
   }
 };
 
-export const sentenceEncodeGradTs: Kernels["sentenceEncodeGrad"] = (ids, ages, g, dTable, dTemporal, rows, words, dim, position) => {
+export const sentenceEncodeGradTs: Kernels["sentenceEncodeGrad"] = (ids, ages, g, dTable, dTemporal, rows, words, dim, encoding) => {
   dTable.fill(0);
   dTemporal?.fill(0);
   const kd = dimFractions(dim);
@@ -311,7 +303,7 @@ export const sentenceEncodeGradTs: Kernels["sentenceEncodeGrad"] = (ids, ages, g
     for (let j = 1; j <= J; j++) {
       const id = ids[r * words + j - 1]!;
       if (id === 0) continue;
-      const [a, b] = positionTerms(position, j, J);
+      const [a, b] = sentenceWeightTerms(encoding, j, J, words, dim);
       for (let k = 0; k < dim; k++) dTable[id * dim + k]! += (a + kd[k]! * b) * g[r * dim + k]!;
     }
     if (dTemporal !== null && ages !== null) for (let k = 0; k < dim; k++) dTemporal[ages[r]! * dim + k]! += g[r * dim + k]!;
