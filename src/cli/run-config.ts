@@ -17,6 +17,12 @@ export interface TrainingSettings {
   clipGradNorm?: number;
   /** Momentum of sgd and rmsprop (default 0.9). */
   momentum?: number;
+  /**
+   * Epsilon of adam and rmsprop, added to the root of the squared-gradient average (default 1e-8).
+   * A larger one bounds the step when gradients vanish: RMSprop with 1e-2 behaves like Graves'
+   * RMSprop (epsilon 1e-4 inside the root), which keeps a converged NTM from being kicked out.
+   */
+  eps?: number;
   /** Multiply the learning rate by lrDecayFactor every lrDecayEvery steps (a step schedule, e.g. the MemN2N paper's halving). */
   lrDecayEvery?: number;
   lrDecayFactor?: number;
@@ -46,6 +52,7 @@ const TRAINING_KEYS = [
   "optimizer",
   "clipGradNorm",
   "momentum",
+  "eps",
   "lrDecayEvery",
   "lrDecayFactor",
   "evalEvery",
@@ -139,6 +146,10 @@ export function resolveRunConfig(spec: ModelSpec, file: RunConfigLayer, flags: P
     throw new ArgumentError(`train: momentum must be a number in [0, 1), got ${JSON.stringify(training.momentum)}`);
   if (training.momentum !== undefined && training.optimizer === "adam")
     throw new ArgumentError("train: momentum applies to sgd and rmsprop; adam has its own betas");
+  if (training.eps !== undefined && !(typeof training.eps === "number" && training.eps > 0 && Number.isFinite(training.eps)))
+    throw new ArgumentError(`train: eps must be a positive number, got ${JSON.stringify(training.eps)}`);
+  if (training.eps !== undefined && training.optimizer === "sgd")
+    throw new ArgumentError("train: eps applies to adam and rmsprop, not sgd");
   if (training.lrDecayFactor !== undefined && !(typeof training.lrDecayFactor === "number" && training.lrDecayFactor > 0))
     throw new ArgumentError(`train: lrDecayFactor must be a positive number, got ${JSON.stringify(training.lrDecayFactor)}`);
   if ((training.lrDecayEvery === undefined) !== (training.lrDecayFactor === undefined))

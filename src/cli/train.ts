@@ -35,9 +35,9 @@ function makeOptimizer(model: TaskModel, t: TrainingSettings): Optimizer<Hyper> 
   const params = model.parameters();
   switch (t.optimizer) {
     case "adam":
-      return new Adam(params, { lr: t.lr });
+      return new Adam(params, { lr: t.lr, ...(t.eps !== undefined ? { eps: t.eps } : {}) });
     case "rmsprop":
-      return new RMSprop(params, { lr: t.lr, momentum: t.momentum ?? 0.9 });
+      return new RMSprop(params, { lr: t.lr, momentum: t.momentum ?? 0.9, ...(t.eps !== undefined ? { eps: t.eps } : {}) });
     case "sgd":
       return new SGD(params, { lr: t.lr, momentum: t.momentum ?? 0.9 });
   }

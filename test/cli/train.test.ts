@@ -166,6 +166,8 @@ describe("engram train", () => {
     ["a bad training value", "training:\n  batchSize: 0\n", /batchSize must be an integer >= 1/],
     ["momentum for adam", "training:\n  optimizer: adam\n  momentum: 0.5\n", /momentum applies to sgd and rmsprop/],
     ["momentum of 1", "training:\n  optimizer: sgd\n  momentum: 1\n", /momentum must be a number in \[0, 1\)/],
+    ["eps for sgd", "training:\n  optimizer: sgd\n  eps: 0.01\n", /eps applies to adam and rmsprop, not sgd/],
+    ["eps of 0", "training:\n  optimizer: rmsprop\n  eps: 0\n", /eps must be a positive number, got 0/],
     ["a decay step without its factor", "training:\n  lrDecayEvery: 5\n", /lrDecayEvery and lrDecayFactor go together/],
   ];
   for (const [name, text, message] of badConfigs) {
@@ -265,6 +267,35 @@ describe("engram train learning-rate decay and momentum", () => {
     });
     const ck = await loadCheckpoint(join(out, "checkpoint.safetensors"));
     for (const st of Object.values(ck.optimizer!.state)) expect(Object.keys(st.buffers)).not.toContain("momentumBuffer");
+  });
+});
+
+describe("engram train eps", () => {
+  it("reaches rmsprop and adam: the checkpoint's optimizer keeps it, and the first step differs from the default's", async () => {
+    for (const optimizer of ["rmsprop", "adam"] as const) {
+      const losses: number[][] = [];
+      for (const eps of [undefined, 0.5]) {
+        const out = join(dir, `eps-${optimizer}-${eps ?? "default"}`);
+        const training = { optimizer, batchSize: 4, lr: 0.01, ...(eps !== undefined ? { eps } : {}) };
+        await trainCommand("lstm", {
+          task: "copy",
+          run: { model: { hiddenSize: 8 }, task: { width: 4, maxLength: 3 }, training },
+          steps: 2,
+          out,
+          progress: false,
+        });
+        const ck = await loadCheckpoint(join(out, "checkpoint.safetensors"));
+        expect(ck.optimizer!.paramGroups[0]!.eps).toBe(eps ?? 1e-8);
+        losses.push(
+          readMetrics(out)
+            .filter((m) => m.split === "train")
+            .map((m) => m.loss as number),
+        );
+      }
+      // the same first batch and weights; the second loss shows the first update differed
+      expect(losses[1]![0]).toBe(losses[0]![0]);
+      expect(losses[1]![1]).not.toBe(losses[0]![1]);
+    }
   });
 });
 
