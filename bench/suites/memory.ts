@@ -98,8 +98,8 @@ const CONTENDER_DESCRIPTIONS: Record<string, string> = {
 /** Copy-task sequences of 20 vectors: 8 bits (+ delimiter channel) in, 8 bits out, 2 * 20 + 1 steps. */
 const COPY = { batch: 16, steps: 41, input: 9, output: 8 } as const;
 
-/** bAbI task 1 as createTask("babi") generates it: 26 ids (PAD and specials included), 6-word sentences and questions. */
-const BABI1 = { vocab: 26, words: 6, query_words: 6 } as const;
+/** bAbI task 1 as createTask("babi") generates it: 22 ids (PAD and specials included), 6-word sentences and questions. */
+const BABI1 = { vocab: 22, words: 6, query_words: 6 } as const;
 
 /** Associative retrieval with K = 4 pairs (createTask("associative-retrieval")): 40 ids, k1 v1 .. k4 v4 ? ? q. */
 const RETRIEVAL = { vocab: 40, steps: 11 } as const;
