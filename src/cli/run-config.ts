@@ -26,6 +26,8 @@ export interface TrainingSettings {
   /** Multiply the learning rate by lrDecayFactor every lrDecayEvery steps (a step schedule, e.g. the MemN2N paper's halving). */
   lrDecayEvery?: number;
   lrDecayFactor?: number;
+  /** [[step, factor], ...] from step 0: lr x factor from each step on (PhasedLR); not with lrDecayEvery. */
+  lrPhases?: [number, number][];
   evalEvery?: number;
   evalBatches?: number;
   gradAccumulation?: number;
@@ -55,6 +57,7 @@ const TRAINING_KEYS = [
   "eps",
   "lrDecayEvery",
   "lrDecayFactor",
+  "lrPhases",
   "evalEvery",
   "evalBatches",
   "gradAccumulation",
@@ -156,6 +159,27 @@ export function resolveRunConfig(spec: ModelSpec, file: RunConfigLayer, flags: P
     throw new ArgumentError(
       "train: lrDecayEvery and lrDecayFactor go together (multiply the learning rate by the factor every so many steps)",
     );
+  if (training.lrPhases !== undefined) {
+    if (training.lrDecayEvery !== undefined) throw new ArgumentError("train: lrPhases and lrDecayEvery are two schedules; set one");
+    const phases: unknown = training.lrPhases;
+    const ok =
+      Array.isArray(phases) &&
+      phases.length > 0 &&
+      phases.every(
+        (ph: unknown, i) =>
+          Array.isArray(ph) &&
+          ph.length === 2 &&
+          Number.isSafeInteger(ph[0]) &&
+          (i === 0 ? ph[0] === 0 : (ph[0] as number) > (phases[i - 1] as number[])[0]!) &&
+          typeof ph[1] === "number" &&
+          ph[1] >= 0 &&
+          Number.isFinite(ph[1]),
+      );
+    if (!ok)
+      throw new ArgumentError(
+        `train: lrPhases must be [[0, factor], [step, factor], ...] with increasing steps and factors >= 0, got ${JSON.stringify(phases)}`,
+      );
+  }
   if (!["adam", "rmsprop", "sgd"].includes(training.optimizer)) {
     throw new ArgumentError(`train: optimizer must be adam, rmsprop or sgd, got ${JSON.stringify(training.optimizer)}`);
   }

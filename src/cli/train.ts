@@ -5,7 +5,7 @@ import { defaultGenerator, manualSeed } from "../core/rng.js";
 import { ArgumentError, CheckpointError, EngramError } from "../core/errors.js";
 import { createModel, modelSpec } from "../models/registry.js";
 import type { TaskModel } from "../models/task-model.js";
-import { Adam, RMSprop, SGD, StepLR, type Hyper, type Optimizer } from "../optim/index.js";
+import { Adam, RMSprop, SGD, StepLR, PhasedLR, type Hyper, type Optimizer } from "../optim/index.js";
 import { createTask } from "../tasks/registry.js";
 import type { Task } from "../tasks/task.js";
 import { CHECKPOINT_FILE, loadCheckpoint, type CheckpointMeta } from "../train/checkpoint.js";
@@ -73,6 +73,7 @@ function build(
     model,
     optimizer,
     ...(t.lrDecayEvery !== undefined ? { scheduler: new StepLR(optimizer, { stepSize: t.lrDecayEvery, gamma: t.lrDecayFactor! }) } : {}),
+    ...(t.lrPhases !== undefined ? { scheduler: new PhasedLR(optimizer, { phases: t.lrPhases }) } : {}),
     task,
     loss: (b) => model.loss(b),
     predict: (b) => model.predict(b),

@@ -18,6 +18,7 @@ export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from "./clip.js
 export {
   LRScheduler,
   StepLR,
+  PhasedLR,
   ExponentialLR,
   LinearLR,
   CosineWarmupLR,

@@ -93,6 +93,33 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/**
+ * Piecewise constant: phases [[start, factor], ...] with starts 0 = s_0 < s_1 < ...; lr = baseLr *
+ * factor_i from step s_i until the next phase (torch LambdaLR with a step function). E.g. the MemN2N
+ * reference code's bAbI schedule: half the rate for the 20 linear-start epochs, then the full rate
+ * halved every 25 epochs.
+ */
+export class PhasedLR extends LRScheduler {
+  constructor(optimizer: HasParamGroups, opts: { phases: readonly (readonly [number, number])[] }) {
+    const op = "PhasedLR";
+    const phases = opts?.phases;
+    if (!Array.isArray(phases) || phases.length === 0) throw new ArgumentError(`${op}: phases must be a non-empty list of [start, factor]`);
+    phases.forEach((ph, i) => {
+      if (!Array.isArray(ph) || ph.length !== 2)
+        throw new ArgumentError(`${op}: phase ${i} must be [start, factor], got ${JSON.stringify(ph)}`);
+      const start = checkNumber(op, `phase ${i} start`, ph[0], { min: i === 0 ? 0 : phases[i - 1]![0] + 1, integer: true });
+      if (i === 0 && start !== 0) throw new ArgumentError(`${op}: the first phase must start at step 0, got ${start}`);
+      checkNumber(op, `phase ${i} factor`, ph[1], { min: 0 });
+    });
+    const at = phases.map((ph) => [ph[0], ph[1]] as const);
+    super(op, optimizer, (base, epoch) => {
+      let factor = at[0]![1];
+      for (const [start, f] of at) if (epoch >= start) factor = f;
+      return base * factor;
+    });
+  }
+}
+
 /** lr = baseLr * gamma^epoch (torch ExponentialLR). */
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: HasParamGroups, opts: { gamma: number }) {

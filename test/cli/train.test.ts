@@ -166,6 +166,13 @@ describe("engram train", () => {
     ["a bad training value", "training:\n  batchSize: 0\n", /batchSize must be an integer >= 1/],
     ["momentum for adam", "training:\n  optimizer: adam\n  momentum: 0.5\n", /momentum applies to sgd and rmsprop/],
     ["momentum of 1", "training:\n  optimizer: sgd\n  momentum: 1\n", /momentum must be a number in \[0, 1\)/],
+    [
+      "lrPhases with lrDecayEvery",
+      "training:\n  lrPhases: [[0, 1]]\n  lrDecayEvery: 2\n  lrDecayFactor: 0.5\n",
+      /lrPhases and lrDecayEvery are two schedules/,
+    ],
+    ["lrPhases not from step 0", "training:\n  lrPhases: [[5, 1]]\n", /lrPhases must be \[\[0, factor\]/],
+    ["lrPhases out of order", "training:\n  lrPhases: [[0, 1], [4, 0.5], [2, 0.1]]\n", /lrPhases must be/],
     ["eps for sgd", "training:\n  optimizer: sgd\n  eps: 0.01\n", /eps applies to adam and rmsprop, not sgd/],
     ["eps of 0", "training:\n  optimizer: rmsprop\n  eps: 0\n", /eps must be a positive number, got 0/],
     ["a decay step without its factor", "training:\n  lrDecayEvery: 5\n", /lrDecayEvery and lrDecayFactor go together/],
@@ -254,6 +261,34 @@ describe("engram train learning-rate decay and momentum", () => {
         .filter((m) => m.split === "train")
         .map((m) => m.loss);
     expect(losses(dirB)).toEqual(losses(dirA));
+  });
+
+  it("lrPhases holds each factor from its step on, and resumes mid-schedule bit for bit", async () => {
+    const run = {
+      model: { hiddenSize: 8 },
+      task: { width: 4, maxLength: 3 },
+      training: {
+        optimizer: "sgd" as const,
+        momentum: 0,
+        lr: 0.2,
+        batchSize: 4,
+        lrPhases: [
+          [0, 0.5],
+          [2, 1],
+          [5, 0.25],
+        ] as [number, number][],
+      },
+    };
+    const [dirA, dirB] = [join(dir, "phases-whole"), join(dir, "phases-split")];
+    await trainCommand("lstm", { task: "copy", run, steps: 7, out: dirA, progress: false });
+    await trainCommand("lstm", { task: "copy", run, steps: 3, out: dirB, progress: false });
+    await trainCommand("lstm", { resume: dirB, steps: 7, progress: false });
+    const lrs = (d: string) =>
+      readMetrics(d)
+        .filter((m) => m.split === "train")
+        .map((m) => m.lr as number);
+    expect(lrs(dirA)).toEqual([0.1, 0.1, 0.2, 0.2, 0.2, 0.05, 0.05]);
+    expect(lrs(dirB)).toEqual(lrs(dirA));
   });
 
   it("passes momentum 0 to sgd, which then keeps no velocity buffer (the default 0.9 would)", async () => {

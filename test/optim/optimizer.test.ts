@@ -18,6 +18,7 @@ import {
   RMSprop,
   SGD,
   StepLR,
+  PhasedLR,
   type Optimizer,
   type OptimizerStateDict,
   type ParamStateDict,
@@ -311,6 +312,14 @@ describe("schedules", () => {
       (o: SGD) => new CosineWarmupLR(o, { warmupSteps: 3, totalSteps: 10 }),
       (o: SGD) => new InverseSqrtLR(o, { warmupSteps: 4 }),
       (o: SGD) => new StepLR(o, { stepSize: 2 }),
+      (o: SGD) =>
+        new PhasedLR(o, {
+          phases: [
+            [0, 0.5],
+            [2, 1],
+            [5, 0.25],
+          ],
+        }),
     ];
     for (const make of makers) {
       const a = make(optimizer());
@@ -324,6 +333,18 @@ describe("schedules", () => {
       expect(c.lastLr).toEqual(rates[3]);
       for (let i = 4; i < 8; i++) expect((c.step(), c.lastLr)).toEqual(rates[i]);
     }
+  });
+
+  it("phased rates hold each factor from its start step to the next", () => {
+    const s = new PhasedLR(optimizer(), {
+      phases: [
+        [0, 0.5],
+        [2, 1],
+        [5, 0.25],
+      ],
+    });
+    expect(s.lastLr).toEqual([0.05, 0.01]);
+    expect([0, 1, 2, 4, 5, 100].map((e) => s.lrAt(0.1, e))).toEqual([0.05, 0.05, 0.1, 0.1, 0.025, 0.025]);
   });
 
   it("cosine warmup starts at startFactor, peaks at the base rate and stays at minLr after totalSteps", () => {
@@ -356,6 +377,19 @@ describe("schedules", () => {
 
   it("validates options and state dicts", () => {
     expect(() => new StepLR(optimizer(), { stepSize: 0 })).toThrow(/^StepLR: stepSize must be >= 1/);
+    expect(() => new PhasedLR(optimizer(), { phases: [] })).toThrow(/^PhasedLR: phases must be a non-empty list/);
+    expect(() => new PhasedLR(optimizer(), { phases: [[1, 1]] })).toThrow(/^PhasedLR: the first phase must start at step 0/);
+    expect(
+      () =>
+        new PhasedLR(optimizer(), {
+          phases: [
+            [0, 1],
+            [3, 0.5],
+            [3, 0.1],
+          ],
+        }),
+    ).toThrow(/^PhasedLR: phase 2 start must be >= 4/);
+    expect(() => new PhasedLR(optimizer(), { phases: [[0, -1]] })).toThrow(/^PhasedLR: phase 0 factor must be >= 0/);
     expect(() => new CosineWarmupLR(optimizer(), { warmupSteps: 5, totalSteps: 5 })).toThrow(/^CosineWarmupLR: totalSteps must be >= 6/);
     expect(() => new InverseSqrtLR({} as never, { warmupSteps: 5 })).toThrow(/^InverseSqrtLR: expected an optimizer with paramGroups/);
     expect(() => new ReduceLROnPlateau(optimizer(), { mode: "up" as never })).toThrow(/mode must be "min" or "max"/);
