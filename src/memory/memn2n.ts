@@ -15,6 +15,10 @@
  * as if up to `randomNoise` x n empty memories were interleaved (the reference code's
  * `randomize_time`). Linear start: while `linearStart` is true the memory layers use the raw scores
  * instead of their softmax; `linearStartSteps` turns it off after that many training batches.
+ * Empty slots: a story of n sentences leaves memorySize - n slots empty. By default they are masked
+ * out; with `attendEmpty` they take part in each hop's softmax as the reference code's zero memories
+ * do (key and value 0, so score 0), which lets a hop put its weight on "nothing here" and is what
+ * makes the yes/no and counting tasks of bAbI learnable at 1k.
  *
  * Tying and state-dict keys (tables (V, d), temporal (memorySize, d), hop (d, d)):
  * - adjacent: `tables.0..K` with B = A^1 = tables.0, C^k = A^{k+1} = tables.k, W^T = C^K = tables.K,
@@ -43,7 +47,7 @@ import { add, cast, div, mul } from "../ops/elementwise.js";
 import { matmul } from "../ops/linalg.js";
 import { crossEntropy, softmax } from "../ops/nn.js";
 import { sum } from "../ops/reduce.js";
-import { reshape, unsqueeze } from "../ops/shape.js";
+import { concat, narrow, reshape, unsqueeze } from "../ops/shape.js";
 import {
   intOption,
   type Inspection,
@@ -74,6 +78,8 @@ export interface MemN2NOptions extends ParameterFloatOptions {
   randomNoise?: number;
   /** Training batches with the memory softmaxes removed (default 0: never linear). */
   linearStartSteps?: number;
+  /** The memorySize - n empty slots of a story of n sentences join each hop's softmax with score 0 (default false: masked). */
+  attendEmpty?: boolean;
   /** Std of the N(0, std^2) initialisation (default 0.1). */
   initStd?: number;
   /** Draws the initial weights and the random-noise ages (default: the global generator). */
@@ -90,7 +96,10 @@ export interface MemN2NForwardOptions {
 export interface MemN2NResult {
   /** [B, V] answer logits. */
   logits: Tensor;
-  /** Per hop, [B, S] memory weights (the softmax, or the raw scores during linear start). */
+  /**
+   * Per hop, [B, S] memory weights (the softmax, or the raw scores during linear start). With
+   * attendEmpty a row sums to less than 1: the rest went to the empty slots.
+   */
   attention: Tensor[];
 }
 
@@ -123,6 +132,7 @@ export class MemN2N extends Module {
   readonly temporalEncoding: boolean;
   readonly randomNoise: number;
   readonly linearStartSteps: number;
+  readonly attendEmpty: boolean;
   /** True while the memory layers skip their softmax; set it to schedule linear start by hand. */
   linearStart: boolean;
   readonly tables: Tensor[];
@@ -148,6 +158,7 @@ export class MemN2N extends Module {
       throw new ArgumentError(`${op}: randomNoise must be in [0, 1], got ${this.randomNoise}`);
     this.linearStartSteps = positiveInt(op, opts.linearStartSteps ?? 0, "linearStartSteps", 0);
     this.linearStart = this.linearStartSteps > 0;
+    this.attendEmpty = opts.attendEmpty ?? false;
     this.#trained = this.linearStart ? this.registerBuffer("trainedBatches", new Tensor(new Int32Array(1), [1], "int32")) : null;
     const std = opts.initStd ?? 0.1;
     if (!(std >= 0 && Number.isFinite(std))) throw new ArgumentError(`${op}: initStd must be a finite number >= 0, got ${std}`);
@@ -237,18 +248,37 @@ export class MemN2N extends Module {
       }
     }
     const keep = new Tensor(slotMask, [B, S], "bool");
+    const withEmpty = this.attendEmpty ? this.emptySlots(lengths, S, float) : null;
     const attention: Tensor[] = [];
     for (let k = 0; k < this.hops; k++) {
       const t = this.temporalTables(k);
       const m = encodeStory(this.memoryTable(k), t?.memory ?? null);
       const c = encodeStory(this.outputTable(k), t?.output ?? null);
       const scores = reshape(matmul(m, unsqueeze(u, 2)), [B, S]); // (B, S, d) x (B, d, 1)
-      const p = this.linearStart ? mul(scores, slotMaskFloat) : softmax(scores, -1, { mask: keep });
+      const p = this.linearStart ? mul(scores, slotMaskFloat) : withEmpty ? withEmpty(scores) : softmax(scores, -1, { mask: keep });
       attention.push(p);
       const o = reshape(matmul(unsqueeze(p, 1), c), [B, this.embeddingDim]); // (B, 1, S) x (B, S, d)
       u = add(this.hop !== null ? matmul(u, this.hop, { transB: true }) : u, o);
     }
     return { logits: matmul(u, this.answerTable(), { transB: true }), attention };
+  }
+
+  /**
+   * The softmax over a story's slots and its E = memorySize - n empty ones, each with score 0 and
+   * value 0: the E of them act as one extra column of score log E (masked when E = 0), dropped after.
+   */
+  private emptySlots(lengths: Int32Array, S: number, float: "float32" | "float64"): (scores: Tensor) => Tensor {
+    const B = lengths.length;
+    const column = empty([B, 1], float);
+    const mask = new Uint8Array(B * (S + 1));
+    lengths.forEach((n, b) => {
+      const blanks = this.memorySize - n;
+      column.data[b] = blanks > 0 ? Math.log(blanks) : 0;
+      for (let s = 0; s < n; s++) mask[b * (S + 1) + s] = 1;
+      mask[b * (S + 1) + S] = blanks > 0 ? 1 : 0;
+    });
+    const keep = new Tensor(mask, [B, S + 1], "bool");
+    return (scores) => narrow(softmax(concat([scores, column], 1), -1, { mask: keep }), 1, 0, S);
   }
 
   /** Mean cross-entropy over the rows the mask counts; in training it also advances linear start. */
@@ -409,6 +439,7 @@ function memn2nOptions(config: ModelConfig, task: Task): MemN2NOptions {
     temporal: config.temporal === true,
     randomNoise,
     linearStartSteps: intOption(SPEC, config, "linearStartSteps", 0),
+    attendEmpty: config.attendEmpty === true,
     vocabulary: task.vocabulary,
   };
 }
@@ -421,15 +452,17 @@ function taskMemorySize(task: Task): number {
 }
 
 /**
- * `memn2n` for QA tasks. Defaults are the paper's bAbI setting (Sukhbaatar et al. 2015, section 4.2,
- * and the reference code's config_babi.m): 3 hops, d = 20, adjacent tying, position encoding,
- * temporal encoding, 10% random noise, N(0, 0.1^2) init, linear start for the first 560 batches
- * (20 epochs of 900 questions at batch 32, the code's `ls_nepochs`), batch 32, gradient norm clipped
- * at 40, SGD at lr 0.01, 2800 steps (100 epochs of bAbI-1k). Two differences the CLI imposes: its
- * SGD has momentum 0.9 and no step schedule (the paper halves the lr every 25 epochs), and the loss
- * is the batch mean (the paper sums). With momentum, lr 0.01 on the mean moves about 0.1 x the mean
- * gradient per step, between the paper's linear-start step (0.005 x 32 = 0.16) and its main step
- * (0.01 x 32 = 0.32); linear start diverges at lr >= 0.03 with momentum (measured on task 2).
+ * `memn2n` for QA tasks. Defaults are the paper's bAbI setting (Sukhbaatar et al. 2015, section 4.2)
+ * as the reference code (facebook/MemNN, MemN2N-babi-matlab) runs it: 3 hops, d = 20, adjacent
+ * tying, the code's position weights ("position-reference"), temporal encoding, 10% random noise,
+ * empty memory slots attended with score 0, N(0, 0.1^2) init, linear start for the first 560
+ * batches (20 epochs of 900 questions at batch 32, the code's `ls_nepochs`), batch 32, gradient
+ * norm clipped at 40, SGD at lr 0.01, 2800 steps (100 epochs of bAbI-1k). Two differences the
+ * CLI imposes: its SGD has momentum 0.9 and no step schedule (the paper halves the lr every 25
+ * epochs), and the loss is the batch mean (the paper sums). With momentum, lr 0.01 on the mean moves
+ * about 0.1 x the mean gradient per step, between the paper's linear-start step (0.005 x 32 = 0.16)
+ * and its main step (0.01 x 32 = 0.32); linear start diverges at lr >= 0.03 with momentum (measured
+ * on task 2). docs/reproduction/memn2n-babi.yaml sets the paper's optimizer exactly.
  */
 export const memn2nSpec: ModelSpec = {
   name: SPEC,
@@ -439,10 +472,11 @@ export const memn2nSpec: ModelSpec = {
     embeddingDim: 20,
     hops: 3,
     tying: "adjacent",
-    encoding: "position",
+    encoding: "position-reference",
     temporal: true,
     randomNoise: 0.1,
     linearStartSteps: 560,
+    attendEmpty: true,
   },
   training: { steps: 2800, batchSize: 32, lr: 0.01, optimizer: "sgd", clipGradNorm: 40 },
   // the state dict's elements (what a checkpoint is checked against): weights, plus the linear-start counter

@@ -127,6 +127,35 @@ describe("MemN2N", () => {
     });
   });
 
+  it("attendEmpty: the memorySize - n empty slots join each softmax with score 0, as zero memories would", () => {
+    const net = model({ attendEmpty: true, temporal: false, hops: 1 });
+    net.eval();
+    const { attention, logits } = net.forward(STORY, QUERY, { lengths: LENGTHS });
+    // raw scores from linear start, then the softmax with 5 - n blanks of score 0 by hand
+    net.linearStart = true;
+    const raw = net.forward(STORY, QUERY, { lengths: LENGTHS }).attention[0]!.data;
+    net.linearStart = false;
+    [3, 2].forEach((n, b) => {
+      const e = Array.from({ length: n }, (_, i) => Math.exp(raw[b * 3 + i]!));
+      const z = e.reduce((a, x) => a + x, 0) + (5 - n);
+      e.forEach((x, i) => expect(attention[0]!.data[b * 3 + i]).toBeCloseTo(x / z, 6));
+      if (n < 3) expect(attention[0]!.data[b * 3 + n]).toBe(0);
+    });
+    // the same model over the story padded with PAD sentences to all 5 slots, every slot counted
+    const padded = new eg.Tensor(new Int32Array(2 * 5 * 4), [2, 5, 4], "int32");
+    for (let b = 0; b < 2; b++) padded.data.set(STORY.data.subarray(b * 12, (b + 1) * 12), b * 20);
+    const masked = model({ temporal: false, hops: 1 });
+    masked.loadStateDict(net.stateDict());
+    masked.eval();
+    const full = masked.forward(padded, QUERY, { lengths: eg.tensor([5, 5], { dtype: "int32" }) }).logits;
+    Array.from(full.data).forEach((v, i) => expect(logits.data[i]).toBeCloseTo(v, 6));
+    // a story that fills the memory leaves nothing to attend besides its sentences
+    const five = model({ attendEmpty: true, temporal: false, hops: 1, memorySize: 3 });
+    five.eval();
+    const p = five.forward(STORY, QUERY, { lengths: eg.tensor([3, 3], { dtype: "int32" }) }).attention[0]!.data;
+    expect(p[0]! + p[1]! + p[2]!).toBeCloseTo(1, 6);
+  });
+
   it("bag-of-words encoding ignores word order", () => {
     const net = model({ encoding: "bow", temporal: false });
     net.eval();
@@ -297,7 +326,7 @@ describe("MemN2N", () => {
 
   it("inspects per-hop attention over the first story's sentences", () => {
     const task = createTask("babi", { size: 100, memorySize: 20 }) as BabiTask;
-    const { model: m } = createModel("memn2n", { hops: 2, linearStartSteps: 0 }, task);
+    const { model: m } = createModel("memn2n", { hops: 2, linearStartSteps: 0, attendEmpty: false }, task);
     const batch = task.batch("test", 3, 0);
     const view = (m as MemN2N).inspect(batch);
     const example = task.examples.test[0]!;
