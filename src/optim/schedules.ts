@@ -102,16 +102,17 @@ export class StepLR extends LRScheduler {
 export class PhasedLR extends LRScheduler {
   constructor(optimizer: HasParamGroups, opts: { phases: readonly (readonly [number, number])[] }) {
     const op = "PhasedLR";
-    const phases = opts?.phases;
+    const phases: unknown = opts?.phases;
     if (!Array.isArray(phases) || phases.length === 0) throw new ArgumentError(`${op}: phases must be a non-empty list of [start, factor]`);
-    phases.forEach((ph, i) => {
+    const at: [number, number][] = [];
+    (phases as unknown[]).forEach((ph, i) => {
       if (!Array.isArray(ph) || ph.length !== 2)
         throw new ArgumentError(`${op}: phase ${i} must be [start, factor], got ${JSON.stringify(ph)}`);
-      const start = checkNumber(op, `phase ${i} start`, ph[0], { min: i === 0 ? 0 : phases[i - 1]![0] + 1, integer: true });
+      const [s0, f0] = ph as unknown[];
+      const start = checkNumber(op, `phase ${i} start`, s0, { min: i === 0 ? 0 : at[i - 1]![0] + 1, integer: true });
       if (i === 0 && start !== 0) throw new ArgumentError(`${op}: the first phase must start at step 0, got ${start}`);
-      checkNumber(op, `phase ${i} factor`, ph[1], { min: 0 });
+      at.push([start, checkNumber(op, `phase ${i} factor`, f0, { min: 0 })]);
     });
-    const at = phases.map((ph) => [ph[0], ph[1]] as const);
     super(op, optimizer, (base, epoch) => {
       let factor = at[0]![1];
       for (const [start, f] of at) if (epoch >= start) factor = f;
