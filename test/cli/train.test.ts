@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import * as eg from "../../src/index.js";
 import { main } from "../../src/cli/main.js";
 import { trainCommand } from "../../src/cli/train.js";
+import type { RunConfigLayer } from "../../src/cli/run-config.js";
 import { modelSpec } from "../../src/models/registry.js";
 import { CHECKPOINT_FORMAT, loadCheckpoint } from "../../src/train/checkpoint.js";
 import { VERSION } from "../../src/version.js";
@@ -239,56 +240,52 @@ describe("engram train --set", () => {
 });
 
 describe("engram train learning-rate decay and momentum", () => {
+  /** `run` trained for `steps` in one go and stopped at `stop` then resumed: each one's per-step lr and loss. */
+  async function wholeAndResumed(name: string, run: RunConfigLayer, steps: number, stop: number) {
+    const [dirA, dirB] = [join(dir, `${name}-whole`), join(dir, `${name}-split`)];
+    await trainCommand("lstm", { task: "copy", run, steps, out: dirA, progress: false });
+    await trainCommand("lstm", { task: "copy", run, steps: stop, out: dirB, progress: false });
+    await trainCommand("lstm", { resume: dirB, steps, progress: false });
+    return [dirA, dirB].map((d) => {
+      const train = readMetrics(d).filter((m) => m.split === "train");
+      return { lrs: train.map((m) => m.lr as number), losses: train.map((m) => m.loss) };
+    });
+  }
+
   it("multiplies the learning rate every lrDecayEvery steps, and resumes mid-schedule bit for bit", async () => {
-    const run = {
-      model: { hiddenSize: 8 },
-      task: { width: 4, maxLength: 3 },
-      training: { optimizer: "sgd" as const, momentum: 0, lr: 0.1, batchSize: 4, lrDecayEvery: 3, lrDecayFactor: 0.5 },
-    };
-    const [dirA, dirB] = [join(dir, "decay-whole"), join(dir, "decay-split")];
-    await trainCommand("lstm", { task: "copy", run, steps: 8, out: dirA, progress: false });
-    await trainCommand("lstm", { task: "copy", run, steps: 4, out: dirB, progress: false });
-    await trainCommand("lstm", { resume: dirB, steps: 8, progress: false });
-    const lrs = (d: string) =>
-      readMetrics(d)
-        .filter((m) => m.split === "train")
-        .map((m) => m.lr as number);
+    const [whole, resumed] = await wholeAndResumed(
+      "decay",
+      {
+        model: { hiddenSize: 8 },
+        task: { width: 4, maxLength: 3 },
+        training: { optimizer: "sgd", momentum: 0, lr: 0.1, batchSize: 4, lrDecayEvery: 3, lrDecayFactor: 0.5 },
+      },
+      8,
+      4,
+    );
     // the lr a step used: 3 steps at 0.1, 3 at 0.05, then 0.025
-    expect(lrs(dirA)).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]);
-    expect(lrs(dirB)).toEqual(lrs(dirA));
-    const losses = (d: string) =>
-      readMetrics(d)
-        .filter((m) => m.split === "train")
-        .map((m) => m.loss);
-    expect(losses(dirB)).toEqual(losses(dirA));
+    expect(whole!.lrs).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]);
+    expect(resumed).toEqual(whole);
   });
 
   it("lrPhases holds each factor from its step on, and resumes mid-schedule bit for bit", async () => {
-    const run = {
-      model: { hiddenSize: 8 },
-      task: { width: 4, maxLength: 3 },
-      training: {
-        optimizer: "sgd" as const,
-        momentum: 0,
-        lr: 0.2,
-        batchSize: 4,
-        lrPhases: [
-          [0, 0.5],
-          [2, 1],
-          [5, 0.25],
-        ] as [number, number][],
+    const phases: [number, number][] = [
+      [0, 0.5],
+      [2, 1],
+      [5, 0.25],
+    ];
+    const [whole, resumed] = await wholeAndResumed(
+      "phases",
+      {
+        model: { hiddenSize: 8 },
+        task: { width: 4, maxLength: 3 },
+        training: { optimizer: "sgd", momentum: 0, lr: 0.2, batchSize: 4, lrPhases: phases },
       },
-    };
-    const [dirA, dirB] = [join(dir, "phases-whole"), join(dir, "phases-split")];
-    await trainCommand("lstm", { task: "copy", run, steps: 7, out: dirA, progress: false });
-    await trainCommand("lstm", { task: "copy", run, steps: 3, out: dirB, progress: false });
-    await trainCommand("lstm", { resume: dirB, steps: 7, progress: false });
-    const lrs = (d: string) =>
-      readMetrics(d)
-        .filter((m) => m.split === "train")
-        .map((m) => m.lr as number);
-    expect(lrs(dirA)).toEqual([0.1, 0.1, 0.2, 0.2, 0.2, 0.05, 0.05]);
-    expect(lrs(dirB)).toEqual(lrs(dirA));
+      7,
+      3,
+    );
+    expect(whole!.lrs).toEqual([0.1, 0.1, 0.2, 0.2, 0.2, 0.05, 0.05]);
+    expect(resumed).toEqual(whole);
   });
 
   it("passes momentum 0 to sgd, which then keeps no velocity buffer (the default 0.9 would)", async () => {
