@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { ArgumentError } from "../core/errors.js";
 import { didYouMean } from "../core/suggest.js";
 import type { ModelSpec } from "../models/task-model.js";
+import { checkPhases } from "../optim/schedules.js";
 
 export interface TrainingSettings {
   steps: number;
@@ -19,8 +20,8 @@ export interface TrainingSettings {
   momentum?: number;
   /**
    * Epsilon of adam and rmsprop, added to the root of the squared-gradient average (default 1e-8).
-   * A larger one bounds the step when gradients vanish: RMSprop with 1e-2 behaves like Graves'
-   * RMSprop (epsilon 1e-4 inside the root), which keeps a converged NTM from being kicked out.
+   * A larger one bounds the step g / (sqrt(v) + eps) when gradients vanish, which keeps a converged
+   * NTM from being kicked out of its solution (1e-5 in docs/reproduction; 1e-2 stops it learning).
    */
   eps?: number;
   /** Multiply the learning rate by lrDecayFactor every lrDecayEvery steps (a step schedule, e.g. the MemN2N paper's halving). */
@@ -161,24 +162,7 @@ export function resolveRunConfig(spec: ModelSpec, file: RunConfigLayer, flags: P
     );
   if (training.lrPhases !== undefined) {
     if (training.lrDecayEvery !== undefined) throw new ArgumentError("train: lrPhases and lrDecayEvery are two schedules; set one");
-    const phases: unknown = training.lrPhases;
-    const ok =
-      Array.isArray(phases) &&
-      phases.length > 0 &&
-      phases.every(
-        (ph: unknown, i) =>
-          Array.isArray(ph) &&
-          ph.length === 2 &&
-          Number.isSafeInteger(ph[0]) &&
-          (i === 0 ? ph[0] === 0 : (ph[0] as number) > (phases[i - 1] as number[])[0]!) &&
-          typeof ph[1] === "number" &&
-          ph[1] >= 0 &&
-          Number.isFinite(ph[1]),
-      );
-    if (!ok)
-      throw new ArgumentError(
-        `train: lrPhases must be [[0, factor], [step, factor], ...] with increasing steps and factors >= 0, got ${JSON.stringify(phases)}`,
-      );
+    checkPhases("train: lrPhases", training.lrPhases);
   }
   if (!["adam", "rmsprop", "sgd"].includes(training.optimizer)) {
     throw new ArgumentError(`train: optimizer must be adam, rmsprop or sgd, got ${JSON.stringify(training.optimizer)}`);

@@ -101,24 +101,31 @@ export class StepLR extends LRScheduler {
  */
 export class PhasedLR extends LRScheduler {
   constructor(optimizer: HasParamGroups, opts: { phases: readonly (readonly [number, number])[] }) {
-    const op = "PhasedLR";
-    const phases: unknown = opts?.phases;
-    if (!Array.isArray(phases) || phases.length === 0) throw new ArgumentError(`${op}: phases must be a non-empty list of [start, factor]`);
-    const at: [number, number][] = [];
-    (phases as unknown[]).forEach((ph, i) => {
-      if (!Array.isArray(ph) || ph.length !== 2)
-        throw new ArgumentError(`${op}: phase ${i} must be [start, factor], got ${JSON.stringify(ph)}`);
-      const [s0, f0] = ph as unknown[];
-      const start = checkNumber(op, `phase ${i} start`, s0, { min: i === 0 ? 0 : at[i - 1]![0] + 1, integer: true });
-      if (i === 0 && start !== 0) throw new ArgumentError(`${op}: the first phase must start at step 0, got ${start}`);
-      at.push([start, checkNumber(op, `phase ${i} factor`, f0, { min: 0 })]);
-    });
-    super(op, optimizer, (base, epoch) => {
+    const at = checkPhases("PhasedLR", opts?.phases);
+    super("PhasedLR", optimizer, (base, epoch) => {
       let factor = at[0]![1];
       for (const [start, f] of at) if (epoch >= start) factor = f;
       return base * factor;
     });
   }
+}
+
+/**
+ * PhasedLR's phases checked: a non-empty list of [start, factor], starts integers from 0 upwards,
+ * factors >= 0. Returned as a fresh list; `op` begins the messages (the CLI checks its settings with it).
+ */
+export function checkPhases(op: string, phases: unknown): [number, number][] {
+  if (!Array.isArray(phases) || phases.length === 0) throw new ArgumentError(`${op}: phases must be a non-empty list of [start, factor]`);
+  const at: [number, number][] = [];
+  (phases as unknown[]).forEach((ph, i) => {
+    if (!Array.isArray(ph) || ph.length !== 2)
+      throw new ArgumentError(`${op}: phase ${i} must be [start, factor], got ${JSON.stringify(ph)}`);
+    const [s0, f0] = ph as unknown[];
+    const start = checkNumber(op, `phase ${i} start`, s0, { min: i === 0 ? 0 : at[i - 1]![0] + 1, integer: true });
+    if (i === 0 && start !== 0) throw new ArgumentError(`${op}: the first phase must start at step 0, got ${start}`);
+    at.push([start, checkNumber(op, `phase ${i} factor`, f0, { min: 0 })]);
+  });
+  return at;
 }
 
 /** lr = baseLr * gamma^epoch (torch ExponentialLR). */
