@@ -12,7 +12,7 @@ import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
-import { describeEachIsa } from "../helpers/native-isa.js";
+import { describeEachIsa, onOneAndSeveralThreads } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -153,14 +153,12 @@ describe.skipIf(!addon)("native additive-score kernels == ts", () => {
 
   it("gives the same results on 1 thread and on several", () => {
     const a = addon!;
-    const threads = a.info().threads;
     const [b, t, s, h] = [48, 2, 31, 130];
     const q = random(b * t * h, 91, 2);
     const k = random(b * s * h, 92, 2);
     const v = random(h, 93, 1);
     const g = random(b * t * s, 94, 1);
-    const outs = [1, Math.max(2, threads)].map((n) => {
-      a.setThreads(n);
+    const outs = onOneAndSeveralThreads(a, () => {
       const out = new Float32Array(b * t * s);
       a.additiveScores(q, k, v, out, b, t, s, h);
       const dq = new Float32Array(b * t * h);
@@ -169,7 +167,6 @@ describe.skipIf(!addon)("native additive-score kernels == ts", () => {
       a.additiveScoresGrad(q, k, v, g, dq, dk, dv, b, t, s, h);
       return [...out, ...dq, ...dk, ...dv];
     });
-    a.setThreads(threads);
     expect(outs[0]).toEqual(outs[1]);
   });
 

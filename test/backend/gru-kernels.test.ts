@@ -11,7 +11,7 @@ import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
-import { describeEachIsa } from "../helpers/native-isa.js";
+import { describeEachIsa, onOneAndSeveralThreads } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -94,14 +94,12 @@ describe.skipIf(!addon)("native gruCell kernels == ts", () => {
   });
 
   it("gives the same results on 1 thread and on several", () => {
-    const threads = addon.info().threads;
     const [batch, hidden] = [300, 257];
     const n = batch * hidden;
     const xp = random(3 * n, 91, 4);
     const hp = random(3 * n, 92, 4);
     const h = random(n, 93, 1);
-    const outs = [1, Math.max(2, threads)].map((t) => {
-      addon.setThreads(t);
+    const outs = onOneAndSeveralThreads(addon, () => {
       const out = new Float32Array(n);
       const saved = new Float32Array(4 * n);
       addon.gruCell(xp, hp, h, out, saved, batch, hidden);
@@ -109,7 +107,6 @@ describe.skipIf(!addon)("native gruCell kernels == ts", () => {
       addon.gruCellGrad(saved, h, out, dXp, null, null, batch, hidden);
       return [...Array.from(out), ...Array.from(dXp)];
     });
-    addon.setThreads(threads);
     expect(outs[0]).toEqual(outs[1]);
   });
 

@@ -12,7 +12,7 @@ import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { broadcastShapes, broadcastStrides, packLayout, sizeOf, stridesOf } from "../../src/core/shape.js";
-import { describeEachIsa } from "../helpers/native-isa.js";
+import { describeEachIsa, onOneAndSeveralThreads } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -176,15 +176,12 @@ describe.skipIf(!loaded.addon)("native addon", { timeout: 60_000 }, () => {
 
   it("sums independently of the thread count", () => {
     const x = fill("f32", 1_000_003, 7) as Float32Array;
-    const a = new Float32Array(1);
-    const b = new Float32Array(1);
-    const threads = addon.info().threads;
-    addon.setThreads(1);
-    addon.reduce(opCode(REDUCE_OPS, "sum"), x, a, 1, x.length, 1);
-    addon.setThreads(Math.max(2, threads));
-    addon.reduce(opCode(REDUCE_OPS, "sum"), x, b, 1, x.length, 1);
-    addon.setThreads(threads);
-    expect(a[0]).toBe(b[0]);
+    const [a, b] = onOneAndSeveralThreads(addon, () => {
+      const out = new Float32Array(1);
+      addon.reduce(opCode(REDUCE_OPS, "sum"), x, out, 1, x.length, 1);
+      return out[0];
+    });
+    expect(a).toBe(b);
   });
 
   it("routes float64 and unsupported dtype combinations to the ts kernels", () => {

@@ -5,13 +5,14 @@
  * values in the gradient; float64 and mixed element types are routed to the ts kernels; short
  * buffers are rejected before the addon.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FloatArray, Kernels } from "../../src/backend/kernels.js";
 import type { NativeAddon } from "../../src/backend/native/binding.js";
 import { loadNative } from "../../src/backend/native/loader.js";
 import { createNativeKernels } from "../../src/backend/native/native-kernels.js";
 import { tsKernels } from "../../src/backend/ts/kernels.js";
 import { BackendError } from "../../src/core/errors.js";
+import { onOneAndSeveralThreads } from "../helpers/native-isa.js";
 import { rng } from "../helpers/rng.js";
 
 const loaded = loadNative();
@@ -137,21 +138,16 @@ describe.skipIf(!addon)("native optimizer updates == ts", () => {
   }
 
   describe("threads", () => {
-    const threads = addon ? addon.info().threads : 1;
-    afterAll(() => {
-      addon.setThreads(threads);
-    });
     it("gives the same bits on 1 thread and on several", () => {
       const n = 300007;
-      const results = [1, Math.max(2, threads)].map((t) => {
-        addon.setThreads(t);
+      const results = onOneAndSeveralThreads(addon, () => {
         const p = random(n, 5, 1);
         const [m, v, vmax] = [f32(n), f32(n), f32(n)];
         for (let s = 1; s <= 2; s++)
           addon.adamUpdate(p, gradient(n, 6 + s, true), m, v, vmax, 1e-3, 0.9, 0.999, 1e-8, 0.01, true, 1 - 0.9 ** s, 1 - 0.999 ** s);
         return p;
       });
-      expectSame(results[0]!, results[1]!, "adam on 1 vs several threads");
+      expectSame(results[0], results[1], "adam on 1 vs several threads");
     });
   });
 

@@ -1,5 +1,6 @@
-// The SIMD instruction sets this CPU can run the native kernels with, and a describe block per set
-// that switches the addon to it and back: the native kernel tests compare every variant with ts.
+// Settings of the native addon the kernel tests vary: the SIMD instruction sets this CPU can run (a
+// describe block per set, switching the addon to it and back, so every variant is compared with ts)
+// and the thread count (a kernel must give the same bits on 1 thread and on several).
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { NativeAddon, NativeIsa } from "../../src/backend/native/binding.js";
 
@@ -10,6 +11,22 @@ export function supportedIsas(addon: NativeAddon | undefined): NativeIsa[] {
   if (cpu.avx2 && cpu.fma) out.push("avx2");
   if (cpu.avx512f && cpu.avx2 && cpu.fma) out.push("avx512");
   return out;
+}
+
+/**
+ * `run()` on 1 thread and on max(2, the addon's threads), the thread count restored afterwards even
+ * if it throws: [one thread's result, several threads' result].
+ */
+export function onOneAndSeveralThreads<T>(addon: NativeAddon, run: () => T): [T, T] {
+  const threads = addon.info().threads;
+  try {
+    addon.setThreads(1);
+    const one = run();
+    addon.setThreads(Math.max(2, threads));
+    return [one, run()];
+  } finally {
+    addon.setThreads(threads);
+  }
 }
 
 /** `describe("isa <name>")` for every supported instruction set, with the addon switched to it meanwhile. */
