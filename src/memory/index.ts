@@ -1,14 +1,6 @@
 /** Memory-augmented networks: MemN2N (and, as they land, NTM, DNC, fast weights, Hopfield). */
-export {
-  MemN2N,
-  memn2nSpec,
-  positionEncoding,
-  type MemN2NOptions,
-  type MemN2NForwardOptions,
-  type MemN2NResult,
-  type MemN2NTying,
-  type SentenceEncoding,
-} from "./memn2n.js";
+export { MemN2N, memn2nSpec, type MemN2NOptions, type MemN2NForwardOptions, type MemN2NResult, type MemN2NTying } from "./memn2n.js";
+export { positionEncoding, SENTENCE_ENCODINGS, type SentenceEncoding } from "./sentence-encoding.js";
 export {
   contentAddressing,
   interpolate,

@@ -57,11 +57,9 @@ import {
   type TaskModel,
 } from "../models/task-model.js";
 import type { Batch, Task } from "../tasks/task.js";
-import { opCode, sentenceWeightTerms } from "../backend/kernels.js";
 import { encodeSentences, SENTENCE_ENCODINGS, type SentenceEncoding } from "./sentence-encoding.js";
 
 export type MemN2NTying = "adjacent" | "layerwise";
-export type { SentenceEncoding };
 
 export interface MemN2NOptions extends ParameterFloatOptions {
   /** d (default 20). */
@@ -101,20 +99,6 @@ export interface MemN2NResult {
    * attendEmpty a row sums to less than 1: the rest went to the empty slots.
    */
   attention: Tensor[];
-}
-
-/**
- * The word weights l_kj of a J-word sentence as a [J, d] row-major array: the paper's ("position",
- * default) or the reference code's ("position-reference", for rows padded to exactly J words).
- */
-export function positionEncoding(J: number, d: number, encoding: SentenceEncoding = "position"): Float64Array {
-  const code = opCode(SENTENCE_ENCODINGS, choice<SentenceEncoding>("positionEncoding", "encoding", encoding, SENTENCE_ENCODINGS));
-  const out = new Float64Array(J * d);
-  for (let j = 1; j <= J; j++) {
-    const [a, b] = sentenceWeightTerms(code, j, J, J, d);
-    for (let k = 1; k <= d; k++) out[(j - 1) * d + (k - 1)] = a + (k / d) * b;
-  }
-  return out;
 }
 
 /** Tables and temporal matrices each tying scheme allocates. */

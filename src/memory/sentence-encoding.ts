@@ -43,9 +43,7 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
   if (table.ndim !== 2) throw new ShapeError(`${op}: table must be (vocabulary, dim), got ${fmtShape(table.shape)}`);
   if (ids.dtype !== "int32") throw new DTypeError(`${op}: ids must be int32, got ${ids.dtype}`);
   if (ids.ndim < 1) throw new ShapeError(`${op}: ids must be (..., words), got ${fmtShape(ids.shape)}`);
-  const encoding = opts.encoding ?? "position";
-  if (!SENTENCE_ENCODINGS.includes(encoding))
-    throw new ArgumentError(`${op}: encoding must be one of ${SENTENCE_ENCODINGS.join(", ")}, got ${JSON.stringify(encoding)}`);
+  const encoding = checkEncoding(op, opts.encoding ?? "position");
   const [V, d] = table.shape as [number, number];
   const words = ids.shape[ids.ndim - 1]!;
   const lead = ids.shape.slice(0, -1);
@@ -105,6 +103,26 @@ export function encodeSentences(table: Tensor, ids: Tensor, opts: EncodeSentence
     });
   }
   return out;
+}
+
+/**
+ * The word weights l_kj of a J-word sentence as a [J, d] row-major array: the paper's ("position",
+ * default), the reference code's ("position-reference", for rows padded to exactly J words) or 1.
+ */
+export function positionEncoding(J: number, d: number, encoding: SentenceEncoding = "position"): Float64Array {
+  const code = opCode(SENTENCE_ENCODINGS, checkEncoding("positionEncoding", encoding));
+  const out = new Float64Array(J * d);
+  for (let j = 1; j <= J; j++) {
+    const [a, b] = sentenceWeightTerms(code, j, J, J, d);
+    for (let k = 1; k <= d; k++) out[(j - 1) * d + (k - 1)] = a + (k / d) * b;
+  }
+  return out;
+}
+
+function checkEncoding(op: string, encoding: unknown): SentenceEncoding {
+  if (!(SENTENCE_ENCODINGS as readonly unknown[]).includes(encoding))
+    throw new ArgumentError(`${op}: encoding must be one of ${SENTENCE_ENCODINGS.join(", ")}, got ${JSON.stringify(encoding)}`);
+  return encoding as SentenceEncoding;
 }
 
 function checkIds(op: string, what: string, ids: Tensor, bound: number): void {

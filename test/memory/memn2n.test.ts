@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import * as eg from "../../src/index.js";
 import type { Tensor } from "../../src/index.js";
-import { MemN2N, memn2nSpec, positionEncoding, type MemN2NOptions } from "../../src/memory/memn2n.js";
+import { MemN2N, memn2nSpec, type MemN2NOptions } from "../../src/memory/memn2n.js";
+import { positionEncoding } from "../../src/memory/sentence-encoding.js";
 import { createModel } from "../../src/models/registry.js";
 import { createTask } from "../../src/tasks/registry.js";
 import type { BabiTask } from "../../src/tasks/babi/task.js";
@@ -150,9 +151,9 @@ describe("MemN2N", () => {
     const full = masked.forward(padded, QUERY, { lengths: eg.tensor([5, 5], { dtype: "int32" }) }).logits;
     Array.from(full.data).forEach((v, i) => expect(logits.data[i]).toBeCloseTo(v, 6));
     // a story that fills the memory leaves nothing to attend besides its sentences
-    const five = model({ attendEmpty: true, temporal: false, hops: 1, memorySize: 3 });
-    five.eval();
-    const p = five.forward(STORY, QUERY, { lengths: eg.tensor([3, 3], { dtype: "int32" }) }).attention[0]!.data;
+    const filled = model({ attendEmpty: true, temporal: false, hops: 1, memorySize: 3 });
+    filled.eval();
+    const p = filled.forward(STORY, QUERY, { lengths: eg.tensor([3, 3], { dtype: "int32" }) }).attention[0]!.data;
     expect(p[0]! + p[1]! + p[2]!).toBeCloseTo(1, 6);
   });
 
